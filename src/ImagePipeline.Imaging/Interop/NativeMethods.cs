@@ -25,6 +25,9 @@ internal static partial class NativeMethods
     [LibraryImport(Library)]
     public static partial void g_free(nint mem);
 
+    [LibraryImport(Library, StringMarshalling = StringMarshalling.Utf8)]
+    public static unsafe partial uint g_log_set_handler(string logDomain, int logLevels, delegate* unmanaged<nint, int, nint, nint, void> logFunc, nint userData);
+
     [LibraryImport(Library)]
     public static partial void vips_cache_set_max(int max);
 
@@ -58,6 +61,12 @@ internal static partial class NativeMethods
 
     [LibraryImport(Library)]
     public static partial nuint vips_blob_get_type();
+
+    [LibraryImport(Library)]
+    public static partial nuint vips_array_image_get_type();
+
+    [LibraryImport(Library)]
+    public static unsafe partial nint vips_array_image_new(nint* array, int n);
 
     // ---- objects and operations
     [LibraryImport(Library, StringMarshalling = StringMarshalling.Utf8)]
@@ -121,6 +130,9 @@ internal static partial class NativeMethods
 
     [LibraryImport(Library)]
     public static partial int g_value_get_int(ref GValue value);
+
+    [LibraryImport(Library)]
+    public static partial double g_value_get_double(ref GValue value);
 
     // ---- blobs (VipsArea)
     [LibraryImport(Library)]

@@ -40,6 +40,8 @@ internal static class Vips
                     throw new VipsException($"libvips {Version} from {LibvipsLibrary.LoadedFrom} is too old: 8.14 or newer is required.");
                 }
 
+                RouteWarnings();
+
                 // Every image is new to a pipeline, so the operation cache would only pin inputs in memory.
                 vips_cache_set_max(0);
                 vips_cache_set_max_mem(0);
@@ -62,6 +64,33 @@ internal static class Vips
 
     /// <summary>Whether an operation with this nickname exists and is not blocked.</summary>
     public static bool HasOperation(string nickname) => vips_type_find("VipsOperation", nickname) != 0;
+
+    /// <summary>Receives libvips' warnings (e.g. "error in tile" while a probe fails on purpose); null drops them.</summary>
+    public static Action<string>? WarningSink { get; set; }
+
+    // GLib's default handler prints every libvips warning to stderr, including the expected ones of a failed
+    // probe; the failures that matter reach callers as errors, so warnings go to an optional sink instead.
+    private static unsafe void RouteWarnings()
+    {
+        const int warningMessageInfoDebug = (1 << 4) | (1 << 5) | (1 << 6) | (1 << 7);
+        g_log_set_handler("VIPS", warningMessageInfoDebug, &OnLog, 0);
+    }
+
+    [UnmanagedCallersOnly]
+    private static void OnLog(nint domain, int level, nint message, nint userData)
+    {
+        try
+        {
+            if (WarningSink is { } sink && Marshal.PtrToStringUTF8(message) is { } text)
+            {
+                sink(text);
+            }
+        }
+        catch (Exception)
+        {
+            // An exception must never unwind into native code.
+        }
+    }
 
     private static void Harden()
     {

@@ -106,6 +106,26 @@ internal sealed class VipsOperation : GObjectHandle
         return SetAndUnset(name, ref gvalue);
     }
 
+    /// <summary>Sets an array-of-images argument (e.g. bandjoin's <c>in</c>).</summary>
+    public unsafe VipsOperation Set(string name, IReadOnlyList<VipsImage> images)
+    {
+        var pointers = stackalloc nint[images.Count];
+        for (var i = 0; i < images.Count; i++)
+        {
+            pointers[i] = images[i].DangerousGetHandle();
+        }
+
+        // vips_array_image_new takes its own reference to every image; the GValue then owns the array.
+        var array = vips_array_image_new(pointers, images.Count);
+        var gvalue = default(GValue);
+        g_value_init(ref gvalue, vips_array_image_get_type());
+        g_value_set_boxed(ref gvalue, array);
+        vips_area_unref(array);
+        SetAndUnset(name, ref gvalue);
+        GC.KeepAlive(images);
+        return this;
+    }
+
     /// <summary>Sets an enum, flags or any scalar from its libvips string form (e.g. <c>crop=attention</c>).</summary>
     public VipsOperation SetFromString(string name, string value)
     {
@@ -159,6 +179,16 @@ internal sealed class VipsOperation : GObjectHandle
         g_value_init(ref gvalue, GValue.Int);
         g_object_get_property(this, name, ref gvalue);
         var value = g_value_get_int(ref gvalue);
+        g_value_unset(ref gvalue);
+        return value;
+    }
+
+    public double GetDouble(string name)
+    {
+        var gvalue = default(GValue);
+        g_value_init(ref gvalue, GValue.Double);
+        g_object_get_property(this, name, ref gvalue);
+        var value = g_value_get_double(ref gvalue);
         g_value_unset(ref gvalue);
         return value;
     }
