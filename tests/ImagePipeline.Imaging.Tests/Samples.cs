@@ -1,0 +1,47 @@
+using ImagePipeline.Imaging.Interop;
+using ImagePipeline.TestImages;
+
+namespace ImagePipeline.Imaging.Tests;
+
+/// <summary>Reads the committed sample images and decodes outputs back for assertions.</summary>
+internal static class Samples
+{
+    public static string Directory { get; } = Path.Combine(RepoRoot.Find(), "sample-images");
+
+    public static byte[] Read(string name) => File.ReadAllBytes(Path.Combine(Directory, name));
+
+    /// <summary>Decodes an encoded output and returns what a viewer would see of it.</summary>
+    public static DecodedImage Decode(ReadOnlyMemory<byte> encoded)
+    {
+        using var blob = VipsBlob.Copy(encoded.Span);
+        using var op = VipsOperation.New("webpload_buffer").Set("buffer", blob);
+        using var built = op.Build();
+        using var image = built.GetImage("out");
+        string[] metadata = ["exif-data", "xmp-data", "icc-profile-data", "orientation", "iptc-data"];
+        return new DecodedImage(image.Width, image.Height, image.Bands, metadata.Where(image.Has).ToArray(), Mean(image, 0, 0, image.Width / 10, image.Height / 10), Mean(image, image.Width * 9 / 10, image.Height * 9 / 10, image.Width / 10, image.Height / 10));
+    }
+
+    private static double[] Mean(VipsImage image, int left, int top, int width, int height)
+    {
+        using var area = SyntheticImages.Run("extract_area", op => op.Set("input", image).Set("left", left).Set("top", top).Set("width", Math.Max(1, width)).Set("height", Math.Max(1, height)));
+        var means = new double[Math.Min(3, image.Bands)];
+        for (var band = 0; band < means.Length; band++)
+        {
+            using var one = SyntheticImages.Run("extract_band", op => op.Set("in", area).Set("band", band));
+            using var avg = VipsOperation.New("avg").Set("in", one);
+            using var built = avg.Build();
+            means[band] = built.GetDouble("out");
+        }
+
+        return means;
+    }
+}
+
+/// <summary>An output decoded: size, bands, metadata fields present, and mean colour of the top-left and bottom-right tenths.</summary>
+internal sealed record DecodedImage(int Width, int Height, int Bands, string[] MetadataFields, double[] TopLeft, double[] BottomRight)
+{
+    /// <summary>The generator paints the upright picture's top-left corner pure red.</summary>
+    public bool TopLeftIsRed => TopLeft[0] > 180 && TopLeft[1] < 70 && TopLeft[2] < 70;
+
+    public bool BottomRightIsRed => BottomRight[0] > 180 && BottomRight[1] < 70 && BottomRight[2] < 70;
+}
