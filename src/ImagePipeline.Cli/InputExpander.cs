@@ -3,12 +3,22 @@ namespace ImagePipeline.Cli;
 /// <summary>Turns the command line's files and folders into the list of inputs and their output folder names.</summary>
 internal static class InputExpander
 {
-    /// <summary>Files as given; folders recursively in ordinal order, hidden entries (dot-names) left out and counted.</summary>
-    public static (List<string> Files, List<string> Missing, int HiddenSkipped) Expand(IEnumerable<string> paths)
+    // What a folder search picks up. A file named on the command line is always processed, whatever its name, so a
+    // mislabelled image still gets a verdict; in a folder, sidecars (.xmp, .txt, .DS_Store) are not images.
+    private static readonly HashSet<string> ImageExtensions = new(StringComparer.OrdinalIgnoreCase)
+    {
+        ".jpg", ".jpeg", ".jpe", ".png", ".webp", ".gif", ".avif", ".heic", ".heif", ".hif", ".tif", ".tiff",
+    };
+
+    /// <summary>
+    /// Files as given; folders recursively in ordinal order, taking files with an image extension. Hidden entries
+    /// (dot-names) and other files are left out and counted, so the caller can say so.
+    /// </summary>
+    public static (List<string> Files, List<string> Missing, int Skipped) Expand(IEnumerable<string> paths)
     {
         var files = new List<string>();
         var missing = new List<string>();
-        var hidden = 0;
+        var skipped = 0;
         foreach (var path in paths)
         {
             if (File.Exists(path))
@@ -20,9 +30,10 @@ internal static class InputExpander
                 foreach (var file in Directory.EnumerateFiles(path, "*", SearchOption.AllDirectories).Order(StringComparer.Ordinal))
                 {
                     var relative = Path.GetRelativePath(path, file);
-                    if (relative.Split(Path.DirectorySeparatorChar).Any(part => part.StartsWith('.')))
+                    if (relative.Split(Path.DirectorySeparatorChar).Any(part => part.StartsWith('.'))
+                        || !ImageExtensions.Contains(Path.GetExtension(file)))
                     {
-                        hidden++;
+                        skipped++;
                         continue;
                     }
 
@@ -35,7 +46,7 @@ internal static class InputExpander
             }
         }
 
-        return (files, missing, hidden);
+        return (files, missing, skipped);
     }
 
     /// <summary>The file name without extension, made unique with -2, -3… in input order.</summary>

@@ -52,7 +52,7 @@ internal static class ProcessCommand
 
     private static async Task<int> RunAsync(string[] paths, string outDir, bool json, int parallel, CancellationToken cancellationToken)
     {
-        var (files, missing, hidden) = InputExpander.Expand(paths);
+        var (files, missing, skipped) = InputExpander.Expand(paths);
         if (missing.Count > 0)
         {
             await Console.Error.WriteLineAsync("imagepipeline process: no such file or folder: " + string.Join(", ", missing));
@@ -61,13 +61,14 @@ internal static class ProcessCommand
 
         if (files.Count == 0)
         {
-            await Console.Error.WriteLineAsync("imagepipeline process: the inputs contain no files.");
+            await Console.Error.WriteLineAsync("imagepipeline process: the inputs contain no image files.");
             return ExitCodes.UsageOrConnection;
         }
 
-        if (hidden > 0)
+        if (skipped > 0)
         {
-            await Console.Error.WriteLineAsync($"imagepipeline process: skipped {hidden} hidden file(s) (names starting with '.').");
+            await Console.Error.WriteLineAsync(
+                $"imagepipeline process: skipped {skipped} file(s) in folders that are hidden or have no image extension (name them explicitly to process them).");
         }
 
         LibvipsImageEngine engine;

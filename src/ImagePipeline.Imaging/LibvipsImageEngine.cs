@@ -50,6 +50,7 @@ public sealed class LibvipsImageEngine : IImageEngine
     public RenditionSet Resize(ReadOnlyMemory<byte> original, RenditionRecipe recipe, CancellationToken cancellationToken = default)
     {
         ArgumentNullException.ThrowIfNull(recipe);
+        cancellationToken.ThrowIfCancellationRequested();
         using var source = Open(original);
         var plan = recipe.Plan(source.Info.Width);
         using var largest = DecodeLargest(source, plan, cancellationToken);
@@ -62,6 +63,7 @@ public sealed class LibvipsImageEngine : IImageEngine
     public ThumbnailResult Thumbnail(ReadOnlyMemory<byte> original, ThumbnailRecipe recipe, CancellationToken cancellationToken = default)
     {
         ArgumentNullException.ThrowIfNull(recipe);
+        cancellationToken.ThrowIfCancellationRequested();
         using var source = Open(original);
         var thumbnail = Decoding(cancellationToken, () =>
         {
@@ -78,6 +80,7 @@ public sealed class LibvipsImageEngine : IImageEngine
     public ProcessedImage Process(ReadOnlyMemory<byte> original, ImageRecipe recipe, CancellationToken cancellationToken = default)
     {
         ArgumentNullException.ThrowIfNull(recipe);
+        cancellationToken.ThrowIfCancellationRequested();
         using var source = Open(original);
         var plan = recipe.Renditions.Plan(source.Info.Width);
         using var largest = DecodeLargest(source, plan, cancellationToken);
