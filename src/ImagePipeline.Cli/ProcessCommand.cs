@@ -31,7 +31,8 @@ internal static class ProcessCommand
         };
         parallel.Validators.Add(result =>
         {
-            if (result.GetValueOrDefault<int>() < 1)
+            // Text that is not a number is the parser's error to report; only judge real numbers here.
+            if (result.Tokens is [var token] && int.TryParse(token.Value, System.Globalization.CultureInfo.InvariantCulture, out var value) && value < 1)
             {
                 result.AddError("--parallel must be at least 1.");
             }
@@ -59,16 +60,16 @@ internal static class ProcessCommand
             return ExitCodes.UsageOrConnection;
         }
 
-        if (files.Count == 0)
-        {
-            await Console.Error.WriteLineAsync("imagepipeline process: the inputs contain no image files.");
-            return ExitCodes.UsageOrConnection;
-        }
-
         if (skipped > 0)
         {
             await Console.Error.WriteLineAsync(
                 $"imagepipeline process: skipped {skipped} file(s) in folders that are hidden or have no image extension (name them explicitly to process them).");
+        }
+
+        if (files.Count == 0)
+        {
+            await Console.Error.WriteLineAsync("imagepipeline process: the inputs contain no image files.");
+            return ExitCodes.UsageOrConnection;
         }
 
         LibvipsImageEngine engine;

@@ -267,9 +267,10 @@ public sealed class LibvipsImageEngine : IImageEngine
     private static EncodedImage Encode(VipsImage image, int quality, int effort, CancellationToken cancellationToken)
     {
         cancellationToken.ThrowIfCancellationRequested();
-        using var registration = cancellationToken.Register(image.Kill);
+        using var bare = WithoutMetadata(image);
+        using var registration = cancellationToken.Register(bare.Kill);
         using var op = VipsOperation.New("webpsave_buffer")
-            .Set("in", image)
+            .Set("in", bare)
             .Set("Q", quality)
             .Set(Vips.WebpEffortArgument, effort);
         if (Vips.SaversHaveKeep)
@@ -283,8 +284,37 @@ public sealed class LibvipsImageEngine : IImageEngine
 
         using var built = op.Build();
         using var blob = built.GetBlob("buffer");
-        return new EncodedImage(image.Width, image.Height, "webp", blob.ToArray());
+        return new EncodedImage(bare.Width, bare.Height, "webp", WebpContainer.StripMetadata(blob.ToArray()));
     }
+
+    /// <summary>
+    /// A header-only copy with every metadata field removed. Savers are asked to strip as well, but libvips 8.14's
+    /// webpsave ignores <c>strip</c> and would write the original's EXIF (GPS included): what is not on the image
+    /// cannot be written by any saver version.
+    /// </summary>
+    private static VipsImage WithoutMetadata(VipsImage image)
+    {
+        using var op = VipsOperation.New("copy").Set("in", image);
+        using var built = op.Build();
+        var copy = built.GetImage("out");
+        foreach (var field in copy.Fields())
+        {
+            if (IsMetadata(field))
+            {
+                copy.Remove(field);
+            }
+        }
+
+        return copy;
+    }
+
+    internal static bool IsMetadata(string field) =>
+        field.EndsWith("-data", StringComparison.Ordinal)
+        || field.StartsWith("exif-", StringComparison.Ordinal)
+        || field.StartsWith("xmp", StringComparison.Ordinal)
+        || field.StartsWith("iptc", StringComparison.Ordinal)
+        || field.StartsWith("gps", StringComparison.OrdinalIgnoreCase)
+        || field is "orientation" or "heif-primary" or "interlaced";
 
     private List<EncodedImage> RunLargestFirst(List<Func<EncodedImage>> jobs, CancellationToken cancellationToken)
     {

@@ -185,6 +185,12 @@ internal static partial class NativeMethods
     public static partial nint vips_image_copy_memory(VipsImage image);
 
     [LibraryImport(Library)]
+    public static partial nint vips_image_get_fields(VipsImage image);
+
+    [LibraryImport(Library)]
+    public static partial void g_strfreev(nint strv);
+
+    [LibraryImport(Library)]
     public static partial void vips_image_set_kill(VipsImage image, int kill);
 }
 

@@ -55,4 +55,24 @@ internal sealed class VipsImage : GObjectHandle
     }
 
     public void Remove(string field) => vips_image_remove(this, field);
+
+    /// <summary>Every metadata field name on the image (header fields included).</summary>
+    public IReadOnlyList<string> Fields()
+    {
+        var strv = vips_image_get_fields(this);
+        var names = new List<string>();
+        try
+        {
+            for (var i = 0; Marshal.ReadIntPtr(strv, i * IntPtr.Size) is var entry && entry != 0; i++)
+            {
+                names.Add(Marshal.PtrToStringUTF8(entry)!);
+            }
+        }
+        finally
+        {
+            g_strfreev(strv);
+        }
+
+        return names;
+    }
 }
