@@ -23,7 +23,7 @@ internal static class Samples
 
     public static IReadOnlyList<string> BrokenNames { get; } = [.. AllNames.Where(BrokenCodes.ContainsKey)];
 
-    public static string PathOf(string name) => Path.Combine(Folder, name);
+    public static string PathOf(string name) => SampleImageSet.PathOf(Folder, name);
 
     /// <summary>The output folder name the CLI gives an input (no collisions among the samples).</summary>
     public static string Stem(string name) => Path.GetFileNameWithoutExtension(name);

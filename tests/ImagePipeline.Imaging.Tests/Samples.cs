@@ -8,7 +8,7 @@ internal static class Samples
 {
     public static string Directory { get; } = Path.Combine(RepoRoot.Find(), "sample-images");
 
-    public static byte[] Read(string name) => File.ReadAllBytes(Path.Combine(Directory, name));
+    public static byte[] Read(string name) => File.ReadAllBytes(SampleImageSet.PathOf(Directory, name));
 
     /// <summary>Decodes an encoded output and returns what a viewer would see of it.</summary>
     public static DecodedImage Decode(ReadOnlyMemory<byte> encoded)

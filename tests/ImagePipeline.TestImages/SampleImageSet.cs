@@ -6,16 +6,27 @@ public static class SampleImageSet
     /// <summary>Upright size of the orientation samples.</summary>
     public const int OrientationWidth = 600, OrientationHeight = 400;
 
+    /// <summary>Images the pipeline must process, and files it must refuse, live in separate folders so that
+    /// <c>process sample-images/photos</c> is an all-good run.</summary>
+    public const string PhotosFolder = "photos", BrokenFolder = "broken";
+
     public static IReadOnlyList<(string Name, Func<byte[]> Make)> Files { get; } = BuildList();
 
-    /// <summary>Writes every sample into <paramref name="directory"/>; returns the paths written.</summary>
+    /// <summary>The sub-folder a sample lives in.</summary>
+    public static string FolderOf(string name) =>
+        name.StartsWith("broken-", StringComparison.Ordinal) || name.StartsWith("bomb-", StringComparison.Ordinal) ? BrokenFolder : PhotosFolder;
+
+    /// <summary>Where sample <paramref name="name"/> is under a sample-images root.</summary>
+    public static string PathOf(string root, string name) => Path.Combine(root, FolderOf(name), name);
+
+    /// <summary>Writes every sample under <paramref name="directory"/>; returns the paths written.</summary>
     public static List<string> Write(string directory)
     {
-        Directory.CreateDirectory(directory);
         var written = new List<string>();
         foreach (var (name, make) in Files)
         {
-            var path = Path.Combine(directory, name);
+            var path = PathOf(directory, name);
+            Directory.CreateDirectory(Path.GetDirectoryName(path)!);
             File.WriteAllBytes(path, make());
             written.Add(path);
         }
