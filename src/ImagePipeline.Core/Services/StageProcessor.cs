@@ -1,0 +1,214 @@
+using System.Diagnostics;
+using ImagePipeline.Core.Catalog;
+using ImagePipeline.Core.Events;
+using ImagePipeline.Core.Imaging;
+using ImagePipeline.Core.Storage;
+
+namespace ImagePipeline.Core.Services;
+
+/// <summary>What the queue should do with a message.</summary>
+public enum StageDisposition
+{
+    /// <summary>Done with it (processed, failed permanently, duplicate, stale or irrelevant): delete the message.</summary>
+    Acknowledge,
+    /// <summary>A transient failure: leave it for another receive.</summary>
+    Retry,
+}
+
+/// <summary>What happened to one event, for the host to log and count.</summary>
+/// <param name="Disposition">Acknowledge or retry.</param>
+/// <param name="Outcome">
+/// <c>done</c>, <c>failed</c>, <c>duplicate</c>, <c>stale</c>, <c>orphan</c>, <c>deleted</c>, <c>ignored</c>,
+/// <c>malformed</c>, <c>retry</c> or <c>gave-up</c>.
+/// </param>
+/// <param name="ImageId">The image, when the key named one.</param>
+/// <param name="ErrorCode">The error code recorded, for failures.</param>
+/// <param name="Detail">A human-readable explanation.</param>
+/// <param name="Elapsed">Time spent.</param>
+/// <param name="OutputBytes">Bytes written to the derived store.</param>
+public sealed record StageReport(
+    StageDisposition Disposition, string Outcome, Guid? ImageId, string? ErrorCode, string Detail, TimeSpan Elapsed, long OutputBytes);
+
+/// <summary>
+/// Runs one stage for object-created events, idempotently: outputs go to keys that are a pure function of
+/// (imageId, recipe), the catalog write is conditional, and every event ends acknowledged unless a retry can help.
+/// </summary>
+public sealed class StageProcessor(IImageCatalog catalog, IObjectStore store, IImageEngine engine, PipelineOptions options, TimeProvider clock)
+{
+    /// <summary>
+    /// Processes a queue message body (an S3 event notification). <paramref name="attempt"/> is the 1-based receive
+    /// count; on the last allowed one a transient failure is recorded as <c>internal</c> and acknowledged.
+    /// </summary>
+    public async Task<IReadOnlyList<StageReport>> ProcessMessageAsync(Stage stage, string body, int attempt, CancellationToken cancellationToken)
+    {
+        IReadOnlyList<ObjectCreated> events;
+        try
+        {
+            events = S3EventParser.Parse(body);
+        }
+        catch (FormatException e)
+        {
+            // No receive can make a malformed body valid.
+            return [new StageReport(StageDisposition.Acknowledge, "malformed", null, null, e.Message, TimeSpan.Zero, 0)];
+        }
+
+        if (events.Count == 0)
+        {
+            return [new StageReport(StageDisposition.Acknowledge, "ignored", null, null, "No object-created records (e.g. s3:TestEvent).", TimeSpan.Zero, 0)];
+        }
+
+        var reports = new List<StageReport>(events.Count);
+        foreach (var created in events)
+        {
+            reports.Add(await ProcessEventAsync(stage, created, attempt, cancellationToken).ConfigureAwait(false));
+        }
+
+        return reports;
+    }
+
+    /// <summary>Processes one object-created event for <paramref name="stage"/>.</summary>
+    public async Task<StageReport> ProcessEventAsync(Stage stage, ObjectCreated created, int attempt, CancellationToken cancellationToken)
+    {
+        var stopwatch = Stopwatch.StartNew();
+        if (!ObjectKeys.TryParseOriginal(created.Key, out var id))
+        {
+            return Report(StageDisposition.Acknowledge, "ignored", null, null, $"'{created.Key}' is not an original's key.");
+        }
+
+        StageReport Report(StageDisposition disposition, string outcome, Guid? imageId, string? code, string detail, long bytes = 0) =>
+            new(disposition, outcome, imageId, code, detail, stopwatch.Elapsed, bytes);
+
+        try
+        {
+            var record = await catalog.GetAsync(id, cancellationToken).ConfigureAwait(false);
+            if (record is null || record.DeletedAt is not null)
+            {
+                // An upload nobody asked for, or one whose image was deleted meanwhile: it must not linger.
+                await DeleteService.RemoveObjectsAsync(store, id, cancellationToken).ConfigureAwait(false);
+                return Report(StageDisposition.Acknowledge, "orphan", id, null, record is null ? "No catalog record; original removed." : "Image deleted; original removed.");
+            }
+
+            if (record.StateOf(stage) == StageState.Done)
+            {
+                return Report(StageDisposition.Acknowledge, "duplicate", id, null, $"The {stage.ToName()} stage is already done.");
+            }
+
+            if (record.SourceEtag is { } known && known != created.ETag)
+            {
+                return Report(StageDisposition.Acknowledge, "stale", id, null, $"The record belongs to original {known}, the event to {created.ETag}.");
+            }
+
+            var (outcome, written) = await RunAsync(stage, id, created, cancellationToken).ConfigureAwait(false);
+            if (outcome is null)
+            {
+                return Report(StageDisposition.Acknowledge, "stale", id, null, "The original is gone or is not the version the event announced.");
+            }
+
+            var bytes = written.Sum(w => w.Bytes);
+            switch (await catalog.ApplyStageAsync(outcome, cancellationToken).ConfigureAwait(false))
+            {
+                case StageWriteResult.Applied:
+                    return Report(StageDisposition.Acknowledge, outcome.State == StageState.Done ? "done" : "failed", id, outcome.Error?.Code, outcome.Error?.Message ?? "Recorded.", bytes);
+                case StageWriteResult.Deleted or StageWriteResult.Unknown:
+                    await DeleteService.RemoveObjectsAsync(store, id, cancellationToken).ConfigureAwait(false);
+                    return Report(StageDisposition.Acknowledge, "deleted", id, null, "The image was deleted while processing; its objects were removed.");
+                case StageWriteResult.AlreadyDone:
+                    return Report(StageDisposition.Acknowledge, "duplicate", id, null, "Another delivery finished this stage first; the outputs are identical.");
+                default:
+                    return Report(StageDisposition.Acknowledge, "stale", id, null, "The record holds another original.");
+            }
+        }
+        catch (Exception e) when (e is not OperationCanceledException || !cancellationToken.IsCancellationRequested)
+        {
+            if (attempt < options.MaxAttempts)
+            {
+                return Report(StageDisposition.Retry, "retry", id, null, $"Attempt {attempt} of {options.MaxAttempts}: {e.GetType().Name}: {e.Message}");
+            }
+
+            return await GiveUpAsync(stage, id, created, e, Report, cancellationToken).ConfigureAwait(false);
+        }
+        catch (OperationCanceledException)
+        {
+            return Report(StageDisposition.Retry, "retry", id, null, "Cancelled (deadline or shutdown) before the stage finished.");
+        }
+    }
+
+    private async Task<StageReport> GiveUpAsync(
+        Stage stage, Guid id, ObjectCreated created, Exception error,
+        Func<StageDisposition, string, Guid?, string?, string, long, StageReport> report, CancellationToken cancellationToken)
+    {
+        // The last allowed receive: record the stage failed so no image stays processing forever.
+        var outcome = Outcome(stage, id, created, StageState.Failed,
+            error: new StageError(ImageErrorCode.Internal.ToCode(), $"Processing failed {options.MaxAttempts} times; last error: {error.Message}"));
+        try
+        {
+            await catalog.ApplyStageAsync(outcome, cancellationToken).ConfigureAwait(false);
+            return report(StageDisposition.Acknowledge, "gave-up", id, ImageErrorCode.Internal.ToCode(), outcome.Error!.Message, 0);
+        }
+        catch (Exception e) when (e is not OperationCanceledException)
+        {
+            return report(StageDisposition.Retry, "retry", id, null, $"Could not even record the failure: {e.Message}", 0);
+        }
+    }
+
+    private async Task<(StageOutcome? Outcome, List<DerivedFacts> Written)> RunAsync(Stage stage, Guid id, ObjectCreated created, CancellationToken cancellationToken)
+    {
+        var written = new List<DerivedFacts>();
+        StoredObject original;
+        try
+        {
+            // Judged from the event before any read, so an oversized object costs nothing.
+            options.Limits.EnsureBytesAllowed(created.Size);
+            original = await store.GetOriginalAsync(created.Key, created.ETag, cancellationToken).ConfigureAwait(false);
+        }
+        catch (ImageProcessingException e)
+        {
+            return (Failed(stage, id, created, e), written);
+        }
+        catch (Exception e) when (e is ObjectNotFoundException or ObjectChangedException)
+        {
+            return (null, written);
+        }
+
+        var version = options.Recipe.Version;
+        try
+        {
+            if (stage == Stage.Resize)
+            {
+                var set = engine.Resize(original.Data, options.Recipe.Renditions, cancellationToken);
+                foreach (var rendition in set.Renditions)
+                {
+                    var key = ObjectKeys.Rendition(id, version, rendition.Name);
+                    await store.PutDerivedAsync(key, rendition.Image.Data, "image/webp", cancellationToken).ConfigureAwait(false);
+                    written.Add(Facts(rendition.Name, rendition.Image, key));
+                }
+
+                return (Outcome(stage, id, created, StageState.Done, Original(set.Source), set.Source.Metadata, renditions: written), written);
+            }
+
+            var thumbnail = engine.Thumbnail(original.Data, options.Recipe.Thumbnail, cancellationToken);
+            var thumbnailKey = ObjectKeys.Thumbnail(id, version, options.Recipe.Thumbnail.Size);
+            await store.PutDerivedAsync(thumbnailKey, thumbnail.Thumbnail.Data, "image/webp", cancellationToken).ConfigureAwait(false);
+            var facts = Facts("thumbnail", thumbnail.Thumbnail, thumbnailKey);
+            written.Add(facts);
+            return (Outcome(stage, id, created, StageState.Done, Original(thumbnail.Source), thumbnail.Source.Metadata, thumbnail: facts), written);
+        }
+        catch (ImageProcessingException e)
+        {
+            return (Failed(stage, id, created, e), written);
+        }
+    }
+
+    private StageOutcome Failed(Stage stage, Guid id, ObjectCreated created, ImageProcessingException e) =>
+        Outcome(stage, id, created, StageState.Failed, error: new StageError(e.Code.ToCode(), e.Message));
+
+    private StageOutcome Outcome(
+        Stage stage, Guid id, ObjectCreated created, StageState state, OriginalFacts? original = null, ImageMetadata? metadata = null,
+        IReadOnlyList<DerivedFacts>? renditions = null, DerivedFacts? thumbnail = null, StageError? error = null) =>
+        new(id, stage, created.ETag, state, original, metadata, renditions, thumbnail, error, clock.GetUtcNow());
+
+    private static OriginalFacts Original(ImageInfo info) => new(info.Format.ToName(), info.Width, info.Height, info.Bytes);
+
+    private static DerivedFacts Facts(string name, EncodedImage image, string key) =>
+        new(name, image.Width, image.Height, image.Format, image.Bytes, key);
+}

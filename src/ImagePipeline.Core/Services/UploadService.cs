@@ -1,0 +1,102 @@
+using System.Text;
+using ImagePipeline.Core.Catalog;
+using ImagePipeline.Core.Imaging;
+using ImagePipeline.Core.Storage;
+
+namespace ImagePipeline.Core.Services;
+
+/// <summary>POST /v1/uploads: validates the declared file, records a pending image, and signs the PUT of its original.</summary>
+public sealed class UploadService(IImageCatalog catalog, IObjectStore store, IReadOnlyList<ImageFormat> decodableFormats, PipelineOptions options, TimeProvider clock)
+{
+    /// <summary>The longest file name kept (after removing control characters).</summary>
+    public const int MaxFileNameLength = 255;
+
+    /// <summary>Validates and records the upload; throws <see cref="PipelineRequestException"/> for bad input.</summary>
+    public async Task<(ImageRecord Record, PresignedRequest Upload)> CreateAsync(
+        string ownerId, string? fileName, string? contentType, long? contentLength, CancellationToken cancellationToken)
+    {
+        var name = SanitizeFileName(fileName)
+            ?? throw Invalid("fileName is required: a non-empty name of at most 255 characters.");
+        if (string.IsNullOrWhiteSpace(contentType))
+        {
+            throw Invalid("contentType is required, e.g. image/jpeg.");
+        }
+
+        if (contentLength is not { } length || length < 1)
+        {
+            throw Invalid("contentLength is required: the exact size of the file in bytes, at least 1.");
+        }
+
+        if (length > options.Limits.MaxBytes)
+        {
+            throw new PipelineRequestException(
+                RequestProblem.TooLarge, "File too large", $"The file is {length} bytes; the limit is {options.Limits.MaxBytes} bytes.");
+        }
+
+        if (!ImageFormats.TryFromMediaType(contentType, out var format))
+        {
+            throw new PipelineRequestException(
+                RequestProblem.UnsupportedMediaType,
+                "Unsupported media type",
+                $"'{contentType}' is not accepted. Accepted: {string.Join(", ", AcceptedMediaTypes)}.");
+        }
+
+        if (!decodableFormats.Contains(format))
+        {
+            throw new PipelineRequestException(
+                RequestProblem.UnsupportedMediaType,
+                "Unsupported media type",
+                $"'{contentType}' ({format.ToName()}) cannot be decoded by this deployment's image engine. Accepted: {string.Join(", ", AcceptedMediaTypes)}.");
+        }
+
+        var now = clock.GetUtcNow();
+        var canonicalType = format.MediaTypes()[0];
+        var record = new ImageRecord
+        {
+            Id = ImageIds.New(clock),
+            OwnerId = ownerId,
+            FileName = name,
+            ContentType = canonicalType,
+            DeclaredBytes = length,
+            CreatedAt = now,
+            UpdatedAt = now,
+            ExpiresAt = now + options.PendingLifetime,
+            ResizeState = StageState.Pending,
+            ThumbnailState = StageState.Pending,
+        };
+        if (!await catalog.CreateAsync(record, cancellationToken).ConfigureAwait(false))
+        {
+            throw new InvalidOperationException($"Image id {record.Id} already exists: UUIDv7 ids must not collide.");
+        }
+
+        var upload = store.PresignUpload(ObjectKeys.Original(record.Id), canonicalType, length, options.UrlLifetime);
+        return (record, upload);
+    }
+
+    /// <summary>The media types accepted by this deployment (those whose format the engine decodes).</summary>
+    public IEnumerable<string> AcceptedMediaTypes =>
+        decodableFormats.SelectMany(f => f.MediaTypes());
+
+    /// <summary>Removes control characters and surrounding space; null when nothing usable remains or it is too long.</summary>
+    public static string? SanitizeFileName(string? fileName)
+    {
+        if (fileName is null)
+        {
+            return null;
+        }
+
+        var clean = new StringBuilder(fileName.Length);
+        foreach (var rune in fileName.EnumerateRunes())
+        {
+            if (!Rune.IsControl(rune) && rune.Value is not (0x2028 or 0x2029 or 0xFEFF))
+            {
+                clean.Append(rune.ToString());
+            }
+        }
+
+        var name = clean.ToString().Trim();
+        return name.Length is 0 or > MaxFileNameLength ? null : name;
+    }
+
+    private static PipelineRequestException Invalid(string detail) => new(RequestProblem.Invalid, "Invalid upload request", detail);
+}
