@@ -82,6 +82,13 @@ public static class S3EventParser
     /// <summary>S3 keys in events are form-URL-encoded: <c>+</c> is a space, <c>%2B</c> a plus, <c>%2F</c> a slash.</summary>
     public static string DecodeKey(string key) => Uri.UnescapeDataString(key.Replace('+', ' '));
 
+    // Written as S3 writes it: '+' and '%' stay literal rather than \u002B escapes.
+    private static readonly CoreJsonContext Writer = new(new JsonSerializerOptions
+    {
+        Encoder = System.Text.Encodings.Web.JavaScriptEncoder.UnsafeRelaxedJsonEscaping,
+        DefaultIgnoreCondition = JsonIgnoreCondition.WhenWritingNull,
+    });
+
     /// <summary>The body S3 (via SNS raw delivery) would send for one created object; used by the local outbox.</summary>
     public static string Serialize(ObjectCreated created, DateTimeOffset eventTime)
     {
@@ -95,7 +102,7 @@ public static class S3EventParser
                         new S3Object(EncodeKey(created.Key), created.Size, created.ETag, created.Sequencer))),
             ],
             null);
-        return JsonSerializer.Serialize(notification, CoreJsonContext.Default.S3EventNotification);
+        return JsonSerializer.Serialize(notification, Writer.S3EventNotification);
     }
 
     // As S3 does: each segment form-encoded, slashes kept.
