@@ -1,0 +1,116 @@
+using System.Text.Json;
+using ImagePipeline.Core.Catalog;
+using ImagePipeline.Core.Events;
+using ImagePipeline.Core.Storage;
+using ImagePipeline.Http;
+using ImagePipeline.Local.Pipeline;
+using ImagePipeline.Local.Storage;
+using Microsoft.AspNetCore.Http.Features;
+
+namespace ImagePipeline.Local.Endpoints;
+
+/// <summary>
+/// The local stand-in for S3's presigned URLs under <c>/objects/</c>: the signature, expiry, content type, length and
+/// write-once rule are enforced as S3 would, and an accepted original is announced to both stages through the outbox.
+/// </summary>
+internal static partial class ObjectEndpoints
+{
+    public const string OriginalsBucketName = "local-originals";
+    private static readonly Stage[] BothStages = [Stage.Resize, Stage.Thumbnail];
+
+    public static async Task PutAsync(HttpContext context, UrlSigner signer, FileObjectStore store, Outbox outbox, TimeProvider clock, ILogger<FileObjectStore> logger)
+    {
+        var request = context.Request;
+        var check = signer.Verify(request.Method, request.Path.Value ?? "", request.QueryString.Value);
+        if (!check.IsValid || check.Bucket != Bucket.Originals || check.Key is null || check.ContentLength is not { } length || check.ContentType is null)
+        {
+            await ProblemAsync(context, 403, "Forbidden", $"The upload URL is not valid ({check.Status}). Ask POST /v1/uploads for a new one.").ConfigureAwait(false);
+            return;
+        }
+
+        if (!string.Equals(request.ContentType, check.ContentType, StringComparison.OrdinalIgnoreCase))
+        {
+            await ProblemAsync(context, 403, "Forbidden", $"Content-Type must be '{check.ContentType}', as signed; got '{request.ContentType}'.").ConfigureAwait(false);
+            return;
+        }
+
+        if (request.ContentLength != length)
+        {
+            await ProblemAsync(context, 400, "Bad Request", $"Content-Length must be {length}, as signed; got {request.ContentLength?.ToString(System.Globalization.CultureInfo.InvariantCulture) ?? "none"}.").ConfigureAwait(false);
+            return;
+        }
+
+        if (request.Headers.IfNoneMatch.ToString() != "*")
+        {
+            await ProblemAsync(context, 400, "Bad Request", "The upload must carry 'If-None-Match: *' (originals are written once).").ConfigureAwait(false);
+            return;
+        }
+
+        if (context.Features.Get<IHttpMaxRequestBodySizeFeature>() is { IsReadOnly: false } limit)
+        {
+            limit.MaxRequestBodySize = length;
+        }
+
+        var result = await store.PutOriginalAsync(check.Key, request.Body, length, check.ContentType, context.RequestAborted).ConfigureAwait(false);
+        switch (result.Status)
+        {
+            case PutStatus.AlreadyExists:
+                await ProblemAsync(context, 412, "Precondition Failed", "An original was already uploaded for this image; originals are written once.").ConfigureAwait(false);
+                return;
+            case PutStatus.TooShort or PutStatus.TooLong:
+                await ProblemAsync(context, 400, "Bad Request", $"The body did not have the signed length of {length} bytes.").ConfigureAwait(false);
+                return;
+        }
+
+        // The object is durable (fsynced and renamed); now announce it, exactly as S3 → SNS → SQS would.
+        var created = new ObjectCreated(OriginalsBucketName, check.Key, length, result.ETag!, clock.GetUtcNow().ToUnixTimeMilliseconds().ToString("X16", System.Globalization.CultureInfo.InvariantCulture));
+        await outbox.EnqueueAsync(check.Key, S3EventParser.Serialize(created, clock.GetUtcNow()), BothStages, CancellationToken.None).ConfigureAwait(false);
+        LogAccepted(logger, check.Key, length, result.ETag!);
+        context.Response.StatusCode = 200;
+        context.Response.Headers.ETag = $"\"{result.ETag}\"";
+    }
+
+    public static async Task GetAsync(HttpContext context, UrlSigner signer, FileObjectStore store)
+    {
+        var request = context.Request;
+        var check = signer.Verify("GET", request.Path.Value ?? "", request.QueryString.Value);
+        if (!check.IsValid || check.Key is null)
+        {
+            await ProblemAsync(context, 403, "Forbidden", $"The download URL is not valid ({check.Status}).").ConfigureAwait(false);
+            return;
+        }
+
+        await using var stored = await store.OpenAsync(check.Bucket, check.Key, context.RequestAborted).ConfigureAwait(false);
+        if (stored is null)
+        {
+            await ProblemAsync(context, 404, "Not Found", "The object does not exist (any more).").ConfigureAwait(false);
+            return;
+        }
+
+        var response = context.Response;
+        response.ContentType = stored.ContentType;
+        response.ContentLength = stored.Length;
+        response.Headers.ETag = $"\"{stored.ETag}\"";
+        response.Headers.CacheControl = "private, max-age=900";
+        response.Headers.XContentTypeOptions = "nosniff";
+        if (check.FileName is { } fileName)
+        {
+            response.Headers.ContentDisposition = ContentDisposition.For(fileName);
+        }
+
+        if (!HttpMethods.IsHead(request.Method))
+        {
+            await stored.Content.CopyToAsync(response.Body, context.RequestAborted).ConfigureAwait(false);
+        }
+    }
+
+    private static async Task ProblemAsync(HttpContext context, int status, string title, string detail)
+    {
+        context.Response.StatusCode = status;
+        context.Response.ContentType = ApiResponse.ProblemMediaType;
+        await context.Response.WriteAsync(JsonSerializer.Serialize(new ApiProblem("about:blank", title, status, detail), ApiJson.Context.ApiProblem), context.RequestAborted).ConfigureAwait(false);
+    }
+
+    [LoggerMessage(Level = LogLevel.Information, Message = "Accepted original {Key}: {Bytes} bytes, etag {ETag}")]
+    private static partial void LogAccepted(ILogger logger, string key, long bytes, string etag);
+}

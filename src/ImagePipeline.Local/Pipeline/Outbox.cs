@@ -1,0 +1,171 @@
+using ImagePipeline.Core.Catalog;
+using Microsoft.Data.Sqlite;
+
+namespace ImagePipeline.Local.Pipeline;
+
+/// <summary>A queued stage event: the SQS message body it stands for, and how often it was received.</summary>
+public sealed record OutboxMessage(long Id, Stage Stage, string Body, int Attempts);
+
+/// <summary>
+/// The durable fan-out of the embedded default: one row per (object-created event, stage), in SQLite beside the
+/// catalog. A row is deleted only once its stage acknowledged it, so a crash at any point loses nothing: on start-up
+/// every remaining row runs again.
+/// </summary>
+public sealed class Outbox
+{
+    private readonly string _connectionString;
+    private readonly TimeProvider _clock;
+
+    public Outbox(string databasePath, TimeProvider clock)
+    {
+        _connectionString = new SqliteConnectionStringBuilder { DataSource = databasePath, Pooling = true, DefaultTimeout = 30 }.ToString();
+        _clock = clock;
+        using var connection = Open();
+        using var command = connection.CreateCommand();
+        command.CommandText = """
+            PRAGMA journal_mode = WAL;
+            CREATE TABLE IF NOT EXISTS outbox (
+                id INTEGER PRIMARY KEY AUTOINCREMENT,
+                stage TEXT NOT NULL,
+                image_key TEXT NOT NULL,
+                body TEXT NOT NULL,
+                attempts INTEGER NOT NULL DEFAULT 0,
+                available_at INTEGER NOT NULL,
+                created_at INTEGER NOT NULL,
+                last_error TEXT);
+            CREATE INDEX IF NOT EXISTS outbox_runnable ON outbox (available_at, id);
+            CREATE TABLE IF NOT EXISTS dead_letters (
+                id INTEGER PRIMARY KEY,
+                stage TEXT NOT NULL,
+                image_key TEXT NOT NULL,
+                body TEXT NOT NULL,
+                attempts INTEGER NOT NULL,
+                last_error TEXT,
+                dead_at INTEGER NOT NULL);
+            """;
+        command.ExecuteNonQuery();
+    }
+
+    /// <summary>Raised after rows are added, so the dispatcher wakes without polling.</summary>
+    public event Action? Enqueued;
+
+    /// <summary>Adds one row per stage for an object-created event, atomically.</summary>
+    public async Task EnqueueAsync(string imageKey, string body, IReadOnlyList<Stage> stages, CancellationToken cancellationToken)
+    {
+        await using var connection = Open();
+        await using var transaction = (SqliteTransaction)await connection.BeginTransactionAsync(cancellationToken).ConfigureAwait(false);
+        var now = _clock.GetUtcNow().ToUnixTimeMilliseconds();
+        foreach (var stage in stages)
+        {
+            await using var command = connection.CreateCommand();
+            command.Transaction = transaction;
+            command.CommandText = "INSERT INTO outbox (stage, image_key, body, available_at, created_at) VALUES ($stage, $key, $body, $now, $now)";
+            command.Parameters.AddWithValue("$stage", stage.ToName());
+            command.Parameters.AddWithValue("$key", imageKey);
+            command.Parameters.AddWithValue("$body", body);
+            command.Parameters.AddWithValue("$now", now);
+            await command.ExecuteNonQueryAsync(cancellationToken).ConfigureAwait(false);
+        }
+
+        await transaction.CommitAsync(cancellationToken).ConfigureAwait(false);
+        Enqueued?.Invoke();
+    }
+
+    /// <summary>Rows of <paramref name="stage"/> due now, oldest first, skipping those already being worked on.</summary>
+    public async Task<IReadOnlyList<OutboxMessage>> DueAsync(Stage stage, int max, IReadOnlySet<long> inFlight, CancellationToken cancellationToken)
+    {
+        await using var connection = Open();
+        await using var command = connection.CreateCommand();
+        command.CommandText = "SELECT id, body, attempts FROM outbox WHERE stage = $stage AND available_at <= $now ORDER BY available_at, id LIMIT $limit";
+        command.Parameters.AddWithValue("$stage", stage.ToName());
+        command.Parameters.AddWithValue("$now", _clock.GetUtcNow().ToUnixTimeMilliseconds());
+        command.Parameters.AddWithValue("$limit", max + inFlight.Count);
+        var due = new List<OutboxMessage>();
+        await using var reader = await command.ExecuteReaderAsync(cancellationToken).ConfigureAwait(false);
+        while (due.Count < max && await reader.ReadAsync(cancellationToken).ConfigureAwait(false))
+        {
+            var id = reader.GetInt64(0);
+            if (!inFlight.Contains(id))
+            {
+                due.Add(new OutboxMessage(id, stage, reader.GetString(1), reader.GetInt32(2)));
+            }
+        }
+
+        return due;
+    }
+
+    /// <summary>The stage is finished with the row.</summary>
+    public async Task AcknowledgeAsync(long id, CancellationToken cancellationToken)
+    {
+        await using var connection = Open();
+        await using var command = connection.CreateCommand();
+        command.CommandText = "DELETE FROM outbox WHERE id = $id";
+        command.Parameters.AddWithValue("$id", id);
+        await command.ExecuteNonQueryAsync(cancellationToken).ConfigureAwait(false);
+    }
+
+    /// <summary>Counts a failed receive and makes the row due again after <paramref name="delay"/>.</summary>
+    public async Task RetryLaterAsync(long id, TimeSpan delay, string error, CancellationToken cancellationToken)
+    {
+        await using var connection = Open();
+        await using var command = connection.CreateCommand();
+        command.CommandText = "UPDATE outbox SET attempts = attempts + 1, available_at = $at, last_error = $error WHERE id = $id";
+        command.Parameters.AddWithValue("$id", id);
+        command.Parameters.AddWithValue("$at", (_clock.GetUtcNow() + delay).ToUnixTimeMilliseconds());
+        command.Parameters.AddWithValue("$error", error);
+        await command.ExecuteNonQueryAsync(cancellationToken).ConfigureAwait(false);
+    }
+
+    /// <summary>Moves a row that exhausted its receives to the dead letters (the local DLQ).</summary>
+    public async Task DeadLetterAsync(long id, string error, CancellationToken cancellationToken)
+    {
+        await using var connection = Open();
+        await using var transaction = (SqliteTransaction)await connection.BeginTransactionAsync(cancellationToken).ConfigureAwait(false);
+        await using (var move = connection.CreateCommand())
+        {
+            move.Transaction = transaction;
+            move.CommandText = """
+                INSERT INTO dead_letters (id, stage, image_key, body, attempts, last_error, dead_at)
+                SELECT id, stage, image_key, body, attempts + 1, $error, $now FROM outbox WHERE id = $id;
+                DELETE FROM outbox WHERE id = $id;
+                """;
+            move.Parameters.AddWithValue("$id", id);
+            move.Parameters.AddWithValue("$error", error);
+            move.Parameters.AddWithValue("$now", _clock.GetUtcNow().ToUnixTimeMilliseconds());
+            await move.ExecuteNonQueryAsync(cancellationToken).ConfigureAwait(false);
+        }
+
+        await transaction.CommitAsync(cancellationToken).ConfigureAwait(false);
+    }
+
+    /// <summary>Whether any row (of any stage) refers to <paramref name="imageKey"/>.</summary>
+    public async Task<bool> HasRowsForAsync(string imageKey, CancellationToken cancellationToken)
+    {
+        await using var connection = Open();
+        await using var command = connection.CreateCommand();
+        command.CommandText = "SELECT EXISTS (SELECT 1 FROM outbox WHERE image_key = $key)";
+        command.Parameters.AddWithValue("$key", imageKey);
+        return Convert.ToInt64(await command.ExecuteScalarAsync(cancellationToken).ConfigureAwait(false), System.Globalization.CultureInfo.InvariantCulture) != 0;
+    }
+
+    /// <summary>Rows waiting, and dead letters, for health and tests.</summary>
+    public async Task<(long Pending, long Dead)> CountsAsync(CancellationToken cancellationToken)
+    {
+        await using var connection = Open();
+        await using var command = connection.CreateCommand();
+        command.CommandText = "SELECT (SELECT COUNT(*) FROM outbox), (SELECT COUNT(*) FROM dead_letters)";
+        await using var reader = await command.ExecuteReaderAsync(cancellationToken).ConfigureAwait(false);
+        await reader.ReadAsync(cancellationToken).ConfigureAwait(false);
+        return (reader.GetInt64(0), reader.GetInt64(1));
+    }
+
+    private SqliteConnection Open()
+    {
+        var connection = new SqliteConnection(_connectionString);
+        connection.Open();
+        using var pragma = connection.CreateCommand();
+        pragma.CommandText = "PRAGMA busy_timeout = 30000; PRAGMA synchronous = NORMAL;";
+        pragma.ExecuteNonQuery();
+        return connection;
+    }
+}

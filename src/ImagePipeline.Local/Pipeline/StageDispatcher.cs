@@ -1,0 +1,186 @@
+using System.Threading.Channels;
+using ImagePipeline.Core.Catalog;
+using ImagePipeline.Core.Services;
+
+namespace ImagePipeline.Local.Pipeline;
+
+/// <summary>Settings of the in-process fan-out.</summary>
+public sealed record DispatcherOptions
+{
+    /// <summary>Messages of one stage processed at once (default: the number of cores).</summary>
+    public int Concurrency { get; init; } = Environment.ProcessorCount;
+
+    /// <summary>Receives before a message is dead-lettered (the design's maxReceiveCount).</summary>
+    public int MaxAttempts { get; init; } = 5;
+
+    /// <summary>First retry delay; doubled per attempt up to <see cref="MaxRetryDelay"/>.</summary>
+    public TimeSpan RetryDelay { get; init; } = TimeSpan.FromSeconds(1);
+
+    /// <summary>Longest retry delay.</summary>
+    public TimeSpan MaxRetryDelay { get; init; } = TimeSpan.FromSeconds(30);
+
+    /// <summary>How often due retries are looked for when nothing new arrives.</summary>
+    public TimeSpan PollInterval { get; init; } = TimeSpan.FromMilliseconds(500);
+}
+
+/// <summary>
+/// Two in-process queues (resize, thumbnail) fed from the outbox, each with bounded concurrency, retries with
+/// exponential backoff and a dead-letter table, as SQS with a DLQ would behave.
+/// </summary>
+public sealed partial class StageDispatcher(
+    Outbox outbox, StageProcessor processor, DispatcherOptions options, ILogger<StageDispatcher> logger) : BackgroundService
+{
+    private readonly Channel<bool> _wake = Channel.CreateBounded<bool>(new BoundedChannelOptions(1) { FullMode = BoundedChannelFullMode.DropWrite });
+
+    protected override Task ExecuteAsync(CancellationToken stoppingToken)
+    {
+        outbox.Enqueued += Wake;
+        return Task.WhenAll(RunStageAsync(Stage.Resize, stoppingToken), RunStageAsync(Stage.Thumbnail, stoppingToken));
+    }
+
+    private void Wake() => _wake.Writer.TryWrite(true);
+
+    private async Task RunStageAsync(Stage stage, CancellationToken stoppingToken)
+    {
+        var inFlight = new HashSet<long>();
+        var slots = new SemaphoreSlim(options.Concurrency);
+        var running = new List<Task>();
+        while (!stoppingToken.IsCancellationRequested)
+        {
+            IReadOnlyList<OutboxMessage> due;
+            try
+            {
+                HashSet<long> snapshot;
+                lock (inFlight)
+                {
+                    snapshot = [.. inFlight];
+                }
+
+                due = await outbox.DueAsync(stage, Math.Max(1, options.Concurrency * 2), snapshot, stoppingToken).ConfigureAwait(false);
+            }
+            catch (OperationCanceledException) when (stoppingToken.IsCancellationRequested)
+            {
+                break;
+            }
+            catch (Exception e)
+            {
+                LogPollFailed(logger, e, stage.ToName());
+                due = [];
+            }
+
+            foreach (var message in due)
+            {
+                try
+                {
+                    await slots.WaitAsync(stoppingToken).ConfigureAwait(false);
+                }
+                catch (OperationCanceledException)
+                {
+                    break;
+                }
+
+                lock (inFlight)
+                {
+                    inFlight.Add(message.Id);
+                }
+
+                running.Add(Task.Run(
+                    async () =>
+                    {
+                        try
+                        {
+                            await HandleAsync(message, stoppingToken).ConfigureAwait(false);
+                        }
+                        finally
+                        {
+                            lock (inFlight)
+                            {
+                                inFlight.Remove(message.Id);
+                            }
+
+                            slots.Release();
+                            Wake();
+                        }
+                    },
+                    CancellationToken.None));
+            }
+
+            running.RemoveAll(t => t.IsCompleted);
+            if (due.Count == 0)
+            {
+                using var timeout = CancellationTokenSource.CreateLinkedTokenSource(stoppingToken);
+                timeout.CancelAfter(options.PollInterval);
+                try
+                {
+                    await _wake.Reader.ReadAsync(timeout.Token).ConfigureAwait(false);
+                }
+                catch (OperationCanceledException) when (!stoppingToken.IsCancellationRequested)
+                {
+                    // Poll interval elapsed: look for retries that became due.
+                }
+                catch (OperationCanceledException)
+                {
+                    break;
+                }
+            }
+        }
+
+        await Task.WhenAll(running).ConfigureAwait(false);
+    }
+
+    private async Task HandleAsync(OutboxMessage message, CancellationToken stoppingToken)
+    {
+        var attempt = message.Attempts + 1;
+        IReadOnlyList<StageReport> reports;
+        try
+        {
+            reports = await processor.ProcessMessageAsync(message.Stage, message.Body, attempt, stoppingToken).ConfigureAwait(false);
+        }
+        catch (OperationCanceledException) when (stoppingToken.IsCancellationRequested)
+        {
+            return; // shutting down: the row stays and runs again on the next start
+        }
+
+        foreach (var report in reports)
+        {
+            LogReport(logger, message.Stage.ToName(), report.Outcome, report.ImageId, report.ErrorCode, report.Elapsed.TotalMilliseconds, report.OutputBytes, attempt, report.Detail);
+        }
+
+        try
+        {
+            if (reports.All(r => r.Disposition == StageDisposition.Acknowledge))
+            {
+                await outbox.AcknowledgeAsync(message.Id, CancellationToken.None).ConfigureAwait(false);
+                return;
+            }
+
+            var error = string.Join("; ", reports.Where(r => r.Disposition == StageDisposition.Retry).Select(r => r.Detail));
+            if (attempt >= options.MaxAttempts)
+            {
+                await outbox.DeadLetterAsync(message.Id, error, CancellationToken.None).ConfigureAwait(false);
+                LogDeadLettered(logger, message.Stage.ToName(), message.Id, attempt, error);
+                return;
+            }
+
+            var delay = TimeSpan.FromTicks(Math.Min(options.MaxRetryDelay.Ticks, options.RetryDelay.Ticks << Math.Min(20, attempt - 1)));
+            await outbox.RetryLaterAsync(message.Id, delay, error, CancellationToken.None).ConfigureAwait(false);
+        }
+        catch (Exception e)
+        {
+            // The row stays as it was and is received again: at-least-once, as with SQS.
+            LogOutboxWriteFailed(logger, e, message.Id);
+        }
+    }
+
+    [LoggerMessage(Level = LogLevel.Information, Message = "Stage {Stage} {Outcome} image {ImageId} code {ErrorCode} in {ElapsedMs:0} ms, {OutputBytes} bytes, attempt {Attempt}: {Detail}")]
+    private static partial void LogReport(ILogger logger, string stage, string outcome, Guid? imageId, string? errorCode, double elapsedMs, long outputBytes, int attempt, string detail);
+
+    [LoggerMessage(Level = LogLevel.Error, Message = "Stage {Stage} message {MessageId} dead-lettered after {Attempts} attempts: {Error}")]
+    private static partial void LogDeadLettered(ILogger logger, string stage, long messageId, int attempts, string error);
+
+    [LoggerMessage(Level = LogLevel.Error, Message = "Polling the {Stage} queue failed")]
+    private static partial void LogPollFailed(ILogger logger, Exception exception, string stage);
+
+    [LoggerMessage(Level = LogLevel.Error, Message = "Recording the result of outbox message {MessageId} failed; it will be received again")]
+    private static partial void LogOutboxWriteFailed(ILogger logger, Exception exception, long messageId);
+}

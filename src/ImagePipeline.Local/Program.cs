@@ -1,0 +1,98 @@
+using System.Reflection;
+using ImagePipeline.Core.Catalog;
+using ImagePipeline.Core.Imaging;
+using ImagePipeline.Core.Services;
+using ImagePipeline.Core.Storage;
+using ImagePipeline.Http;
+using ImagePipeline.Imaging;
+using ImagePipeline.Local;
+using ImagePipeline.Local.Catalog;
+using ImagePipeline.Local.Endpoints;
+using ImagePipeline.Local.Pipeline;
+using ImagePipeline.Local.Storage;
+
+// dotnet run --project src/ImagePipeline.Local -- [--urls http://127.0.0.1:5080] [--data-dir ./.imagepipeline]
+var builder = WebApplication.CreateBuilder(args);
+var settings = LocalSettings.From(builder.Configuration);
+builder.WebHost.UseUrls(settings.Url.ToString());
+builder.Logging.AddSimpleConsole(o =>
+{
+    o.SingleLine = true;
+    o.TimestampFormat = "HH:mm:ss ";
+});
+builder.Logging.AddFilter("Microsoft.AspNetCore", LogLevel.Warning);
+
+Directory.CreateDirectory(settings.DataDirectory);
+var clock = TimeProvider.System;
+var engine = new LibvipsImageEngine(new LibvipsEngineOptions { Limits = settings.Limits });
+var catalog = new SqliteImageCatalog(Path.Combine(settings.DataDirectory, "catalog.db"));
+var signer = UrlSigner.Open(settings.DataDirectory, settings.Url, clock);
+var store = new FileObjectStore(settings.DataDirectory, signer);
+var options = new PipelineOptions
+{
+    Limits = settings.Limits,
+    MaxAttempts = settings.MaxAttempts,
+    CursorKey = UrlSigner.LoadOrCreateKey(Path.Combine(settings.DataDirectory, "cursor.key")),
+};
+options.Validate();
+var outbox = new Outbox(Path.Combine(settings.DataDirectory, "queue.db"), clock);
+var version = typeof(Program).Assembly.GetCustomAttribute<AssemblyInformationalVersionAttribute>()?.InformationalVersion.Split('+')[0] ?? "0.0.0";
+
+builder.Services.AddSingleton(clock);
+builder.Services.AddSingleton<IImageEngine>(engine);
+builder.Services.AddSingleton<IImageCatalog>(catalog);
+builder.Services.AddSingleton(signer);
+builder.Services.AddSingleton(store);
+builder.Services.AddSingleton<IObjectStore>(store);
+builder.Services.AddSingleton(outbox);
+builder.Services.AddSingleton(options);
+builder.Services.AddSingleton(new DispatcherOptions { Concurrency = settings.Concurrency, MaxAttempts = settings.MaxAttempts });
+builder.Services.AddSingleton(sp => new StageProcessor(catalog, store, engine, options, clock));
+builder.Services.AddSingleton(sp =>
+{
+    var log = sp.GetRequiredService<ILoggerFactory>().CreateLogger("ImagePipeline.Api");
+    return new ImageApi(
+        new UploadService(catalog, store, engine.DecodableFormats, options, clock),
+        new ImageQueries(catalog, store, options),
+        new DeleteService(catalog, store, options, clock),
+        _ => "local",
+        engine.DecodableFormats,
+        version,
+        options,
+        (request, error) => log.LogError(error, "Unhandled error serving {Method} {Path}", request.Method, request.Path));
+});
+builder.Services.AddSingleton(sp => new StartupRecovery(store, catalog, outbox, ObjectEndpoints.OriginalsBucketName, clock, sp.GetRequiredService<ILogger<StartupRecovery>>()));
+builder.Services.AddHostedService<StageDispatcher>();
+builder.Services.AddHostedService<CatalogSweeper>();
+
+var app = builder.Build();
+
+// Before the dispatcher takes messages: make sure every stored original has its events.
+await app.Services.GetRequiredService<StartupRecovery>().RunAsync(CancellationToken.None);
+
+app.Use(async (context, next) =>
+{
+    if (!context.Request.Path.StartsWithSegments("/v1") && !context.Request.Path.StartsWithSegments("/objects"))
+    {
+        // The page loads only its own scripts and styles, and images from this host (signed object URLs).
+        context.Response.Headers.ContentSecurityPolicy =
+            "default-src 'self'; img-src 'self' blob: data:; connect-src 'self'; object-src 'none'; base-uri 'none'; frame-ancestors 'none'";
+        context.Response.Headers.XContentTypeOptions = "nosniff";
+        context.Response.Headers["Referrer-Policy"] = "no-referrer";
+    }
+
+    await next(context);
+});
+app.UseDefaultFiles();
+app.UseStaticFiles();
+app.Map("/v1/{**path}", (HttpContext context, ImageApi api) => ApiEndpoint.HandleAsync(context, api));
+app.MapMethods("/objects/{**path}", ["PUT"], ObjectEndpoints.PutAsync);
+app.MapMethods("/objects/{**path}", ["GET", "HEAD"], ObjectEndpoints.GetAsync);
+
+app.Lifetime.ApplicationStarted.Register(() => app.Logger.LogInformation(
+    "ImagePipeline {Version} listening on {Url} with data in {DataDirectory}; libvips {Libvips}, formats {Formats}",
+    version, settings.Url, settings.DataDirectory, LibvipsImageEngine.LibvipsVersion, string.Join(", ", engine.DecodableFormats.Select(f => f.ToName()))));
+await app.RunAsync();
+
+/// <summary>The entry point, visible to tests.</summary>
+public partial class Program;
