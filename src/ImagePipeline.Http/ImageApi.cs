@@ -138,8 +138,8 @@ public sealed class ImageApi
         {
             return request.Method switch
             {
-                "GET" => await DetailAsync(id, cancellationToken).ConfigureAwait(false),
-                "DELETE" => await DeleteAsync(id, cancellationToken).ConfigureAwait(false),
+                "GET" => await DetailAsync(_ownerOf(request), id, cancellationToken).ConfigureAwait(false),
+                "DELETE" => await DeleteAsync(_ownerOf(request), id, cancellationToken).ConfigureAwait(false),
                 _ => MethodNotAllowed(request, "GET, DELETE"),
             };
         }
@@ -151,9 +151,9 @@ public sealed class ImageApi
 
         var location = s[4] switch
         {
-            "thumbnail" => await _queries.ThumbnailUrlAsync(id, cancellationToken).ConfigureAwait(false),
-            "original" => await _queries.OriginalUrlAsync(id, cancellationToken).ConfigureAwait(false),
-            _ => await _queries.RenditionUrlAsync(id, s[5], cancellationToken).ConfigureAwait(false),
+            "thumbnail" => await _queries.ThumbnailUrlAsync(_ownerOf(request), id, cancellationToken).ConfigureAwait(false),
+            "original" => await _queries.OriginalUrlAsync(_ownerOf(request), id, cancellationToken).ConfigureAwait(false),
+            _ => await _queries.RenditionUrlAsync(_ownerOf(request), id, s[5], cancellationToken).ConfigureAwait(false),
         };
         return ApiResponse.Redirect(location);
     }
@@ -229,15 +229,15 @@ public sealed class ImageApi
         return ApiResponse.Json(200, page, ApiJson.Context.ImagePage);
     }
 
-    private async Task<ApiResponse> DetailAsync(Guid id, CancellationToken cancellationToken)
+    private async Task<ApiResponse> DetailAsync(string ownerId, Guid id, CancellationToken cancellationToken)
     {
-        var record = await _queries.GetAsync(id, cancellationToken).ConfigureAwait(false);
+        var record = await _queries.GetAsync(ownerId, id, cancellationToken).ConfigureAwait(false);
         return ApiResponse.Json(200, Detail(record), ApiJson.Context.ImageDetail);
     }
 
-    private async Task<ApiResponse> DeleteAsync(Guid id, CancellationToken cancellationToken)
+    private async Task<ApiResponse> DeleteAsync(string ownerId, Guid id, CancellationToken cancellationToken)
     {
-        await _deletes.DeleteAsync(id, cancellationToken).ConfigureAwait(false);
+        await _deletes.DeleteAsync(ownerId, id, cancellationToken).ConfigureAwait(false);
         return ApiResponse.NoContent();
     }
 

@@ -6,11 +6,13 @@ namespace ImagePipeline.Core.Services;
 /// <summary>DELETE /v1/images/{id}: tombstone first (the image leaves listings at once), then its objects.</summary>
 public sealed class DeleteService(IImageCatalog catalog, IObjectStore store, PipelineOptions options, TimeProvider clock)
 {
-    /// <summary>Deletes the image; NotFound when unknown or already deleted.</summary>
-    public async Task DeleteAsync(Guid id, CancellationToken cancellationToken)
+    /// <summary>Deletes an image of <paramref name="ownerId"/>; NotFound when unknown, another owner's, or already deleted.</summary>
+    public async Task DeleteAsync(string ownerId, Guid id, CancellationToken cancellationToken)
     {
         var now = clock.GetUtcNow();
-        if (!await catalog.MarkDeletedAsync(id, now, now + options.TombstoneLifetime, cancellationToken).ConfigureAwait(false))
+        var record = await catalog.GetAsync(id, cancellationToken).ConfigureAwait(false);
+        if (record is not { DeletedAt: null } || record.OwnerId != ownerId
+            || !await catalog.MarkDeletedAsync(id, now, now + options.TombstoneLifetime, cancellationToken).ConfigureAwait(false))
         {
             throw new PipelineRequestException(RequestProblem.NotFound, "Image not found", $"No image {ImageIds.Format(id)}.");
         }

@@ -11,11 +11,14 @@ public sealed class ImageQueries(IImageCatalog catalog, IObjectStore store, Pipe
     /// <summary>The default and largest page sizes.</summary>
     public const int DefaultLimit = 20, MaxLimit = 100;
 
-    /// <summary>A live (not deleted) image, or a NotFound problem.</summary>
-    public async Task<ImageRecord> GetAsync(Guid id, CancellationToken cancellationToken)
+    /// <summary>
+    /// A live (not deleted) image of <paramref name="ownerId"/>, or a NotFound problem: another owner's image is
+    /// indistinguishable from a missing one.
+    /// </summary>
+    public async Task<ImageRecord> GetAsync(string ownerId, Guid id, CancellationToken cancellationToken)
     {
         var record = await catalog.GetAsync(id, cancellationToken).ConfigureAwait(false);
-        return record is { DeletedAt: null } ? record : throw NotFound(id);
+        return record is { DeletedAt: null } && record.OwnerId == ownerId ? record : throw NotFound(id);
     }
 
     /// <summary>A page, newest first, with the opaque cursor of the next page (null on the last).</summary>
@@ -43,16 +46,16 @@ public sealed class ImageQueries(IImageCatalog catalog, IObjectStore store, Pipe
     }
 
     /// <summary>Presigned URL of the thumbnail; NotReady (409) until the thumbnail stage is done.</summary>
-    public async Task<Uri> ThumbnailUrlAsync(Guid id, CancellationToken cancellationToken)
+    public async Task<Uri> ThumbnailUrlAsync(string ownerId, Guid id, CancellationToken cancellationToken)
     {
-        var record = await GetAsync(id, cancellationToken).ConfigureAwait(false);
+        var record = await GetAsync(ownerId, id, cancellationToken).ConfigureAwait(false);
         return ThumbnailUrl(record) ?? throw NotReady(record, "thumbnail");
     }
 
     /// <summary>Presigned URL of a rendition; NotFound when the recipe never makes it for this image.</summary>
-    public async Task<Uri> RenditionUrlAsync(Guid id, string name, CancellationToken cancellationToken)
+    public async Task<Uri> RenditionUrlAsync(string ownerId, Guid id, string name, CancellationToken cancellationToken)
     {
-        var record = await GetAsync(id, cancellationToken).ConfigureAwait(false);
+        var record = await GetAsync(ownerId, id, cancellationToken).ConfigureAwait(false);
         if (!options.Recipe.Renditions.Widths.Any(w => Imaging.RenditionRecipe.NameOf(w) == name))
         {
             throw new PipelineRequestException(RequestProblem.NotFound, "Unknown rendition", $"'{name}' is not a rendition of the recipe.");
@@ -69,9 +72,9 @@ public sealed class ImageQueries(IImageCatalog catalog, IObjectStore store, Pipe
     }
 
     /// <summary>Presigned download of the original under the uploader's file name; NotReady while nothing is uploaded.</summary>
-    public async Task<Uri> OriginalUrlAsync(Guid id, CancellationToken cancellationToken)
+    public async Task<Uri> OriginalUrlAsync(string ownerId, Guid id, CancellationToken cancellationToken)
     {
-        var record = await GetAsync(id, cancellationToken).ConfigureAwait(false);
+        var record = await GetAsync(ownerId, id, cancellationToken).ConfigureAwait(false);
         if (record.Status == ImageStatus.Pending)
         {
             throw NotReady(record, "original");
