@@ -5,7 +5,7 @@ using ImagePipeline.Core.Catalog;
 using ImagePipeline.Core.Imaging;
 using ImagePipeline.Core.Services;
 using ImagePipeline.Core.Storage;
-using ImagePipeline.Http.Tests.Fakes;
+using ImagePipeline.Testing;
 
 namespace ImagePipeline.Http.Tests;
 

@@ -1,13 +1,13 @@
 using System.Collections.Concurrent;
 using ImagePipeline.Core.Storage;
 
-namespace ImagePipeline.Http.Tests.Fakes;
+namespace ImagePipeline.Testing;
 
 /// <summary>
 /// An in-memory <see cref="IObjectStore"/> whose presigned URLs look like S3's: absolute, expiring, and carrying a
 /// percent-escaped signature (so tests can prove escapes survive into JSON and Location headers).
 /// </summary>
-internal sealed class InMemoryObjectStore(TimeProvider clock) : IObjectStore
+public sealed class InMemoryObjectStore(TimeProvider clock) : IObjectStore
 {
     public const string Signature = "sig%2Fab%2Bc%3D";
 
@@ -15,10 +15,32 @@ internal sealed class InMemoryObjectStore(TimeProvider clock) : IObjectStore
 
     public ConcurrentQueue<string> DeletedPrefixes { get; } = new();
 
-    public Task<StoredObject> GetOriginalAsync(string key, string ifMatchEtag, CancellationToken cancellationToken) =>
-        Objects.TryGetValue((Bucket.Originals, key), out var data)
-            ? Task.FromResult(new StoredObject(data, ifMatchEtag))
-            : throw new ObjectNotFoundException(key);
+    /// <summary>When set, reads of originals throw it (a transient fault to retry).</summary>
+    public Exception? FailReadsWith { get; set; }
+
+    /// <summary>Stores an original as an upload would; returns its entity tag (hex MD5, as S3's single-part).</summary>
+    public string PutOriginal(string key, byte[] data)
+    {
+        Objects[(Bucket.Originals, key)] = data;
+        return ETagOf(data);
+    }
+
+    public static string ETagOf(byte[] data) => Convert.ToHexStringLower(System.Security.Cryptography.MD5.HashData(data));
+
+    public Task<StoredObject> GetOriginalAsync(string key, string ifMatchEtag, CancellationToken cancellationToken)
+    {
+        if (FailReadsWith is { } failure)
+        {
+            throw failure;
+        }
+
+        if (!Objects.TryGetValue((Bucket.Originals, key), out var data))
+        {
+            throw new ObjectNotFoundException(key);
+        }
+
+        return ETagOf(data) == ifMatchEtag ? Task.FromResult(new StoredObject(data, ifMatchEtag)) : throw new ObjectChangedException(key);
+    }
 
     public Task PutDerivedAsync(string key, ReadOnlyMemory<byte> data, string contentType, CancellationToken cancellationToken)
     {

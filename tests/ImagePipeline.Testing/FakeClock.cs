@@ -1,7 +1,7 @@
-namespace ImagePipeline.Http.Tests.Fakes;
+namespace ImagePipeline.Testing;
 
 /// <summary>A clock that stands still until told otherwise.</summary>
-internal sealed class FakeClock(DateTimeOffset now) : TimeProvider
+public sealed class FakeClock(DateTimeOffset now) : TimeProvider
 {
     public DateTimeOffset Now { get; set; } = now;
 

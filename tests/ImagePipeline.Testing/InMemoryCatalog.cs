@@ -1,10 +1,10 @@
 using System.Collections.Concurrent;
 using ImagePipeline.Core.Catalog;
 
-namespace ImagePipeline.Http.Tests.Fakes;
+namespace ImagePipeline.Testing;
 
 /// <summary>An in-memory <see cref="IImageCatalog"/> following the design's write rules, counting reads.</summary>
-internal sealed class InMemoryCatalog : IImageCatalog
+public sealed class InMemoryCatalog : IImageCatalog
 {
     private readonly ConcurrentDictionary<Guid, ImageRecord> _records = new();
     private int _lookups;
@@ -37,24 +37,32 @@ internal sealed class InMemoryCatalog : IImageCatalog
 
     public Task<StageWriteResult> ApplyStageAsync(StageOutcome outcome, CancellationToken cancellationToken)
     {
+        lock (_records)
+        {
+            return Task.FromResult(Apply(outcome));
+        }
+    }
+
+    private StageWriteResult Apply(StageOutcome outcome)
+    {
         if (!_records.TryGetValue(outcome.ImageId, out var record))
         {
-            return Task.FromResult(StageWriteResult.Unknown);
+            return StageWriteResult.Unknown;
         }
 
         if (record.DeletedAt is not null)
         {
-            return Task.FromResult(StageWriteResult.Deleted);
+            return StageWriteResult.Deleted;
         }
 
         if (record.SourceEtag is { } etag && etag != outcome.SourceEtag)
         {
-            return Task.FromResult(StageWriteResult.Stale);
+            return StageWriteResult.Stale;
         }
 
         if (record.StateOf(outcome.Stage) == StageState.Done)
         {
-            return Task.FromResult(StageWriteResult.AlreadyDone);
+            return StageWriteResult.AlreadyDone;
         }
 
         var updated = record with
@@ -69,11 +77,12 @@ internal sealed class InMemoryCatalog : IImageCatalog
             ? updated with { ResizeState = outcome.State, Renditions = outcome.Renditions, ResizeError = outcome.Error }
             : updated with { ThumbnailState = outcome.State, Thumbnail = outcome.Thumbnail, ThumbnailError = outcome.Error };
         _records[record.Id] = updated;
-        return Task.FromResult(StageWriteResult.Applied);
+        return StageWriteResult.Applied;
     }
 
     public Task<CatalogPage> ListAsync(string ownerId, int limit, CatalogPosition? after, CancellationToken cancellationToken)
     {
+        ArgumentOutOfRangeException.ThrowIfLessThan(limit, 1);
         Read();
         var ordered = _records.Values
             .Where(r => r.OwnerId == ownerId && r.DeletedAt is null)
