@@ -12,7 +12,8 @@ using ImagePipeline.Local.Pipeline;
 using ImagePipeline.Local.Storage;
 
 // dotnet run --project src/ImagePipeline.Local -- [--urls http://127.0.0.1:5080] [--data-dir ./.imagepipeline]
-var builder = WebApplication.CreateBuilder(args);
+// Content (the web page) comes from beside the binary, whatever the working directory; data paths stay relative to it.
+var builder = WebApplication.CreateBuilder(new WebApplicationOptions { Args = args, ContentRootPath = AppContext.BaseDirectory });
 var settings = LocalSettings.From(builder.Configuration);
 builder.WebHost.UseUrls(settings.Url.ToString());
 builder.Logging.AddSimpleConsole(o =>
