@@ -69,7 +69,7 @@ builder.Services.AddHostedService<CatalogSweeper>();
 var app = builder.Build();
 
 // Before the dispatcher takes messages: make sure every stored original has its events.
-await app.Services.GetRequiredService<StartupRecovery>().RunAsync(CancellationToken.None);
+await app.Services.GetRequiredService<StartupRecovery>().RunAsync(atStartup: true, CancellationToken.None);
 
 app.Use(async (context, next) =>
 {

@@ -125,6 +125,22 @@ public sealed class StageProcessorTests
     }
 
     [Fact]
+    public async Task ProcessEvent_RedeliveryOfAFailedStage_AcknowledgedWithoutDecodingAgain()
+    {
+        var (record, created) = Uploaded();
+        _engine.FailWith = new ImageProcessingException(ImageErrorCode.CorruptImage, "truncated");
+        await _processor.ProcessEventAsync(Stage.Resize, created, 1, Token);
+        var calls = _engine.Calls;
+        var before = _catalog.Find(record.Id);
+
+        var again = await _processor.ProcessEventAsync(Stage.Resize, created, 1, Token);
+
+        Assert.Equal((StageDisposition.Acknowledge, "duplicate"), (again.Disposition, again.Outcome));
+        Assert.Equal(calls, _engine.Calls);
+        Assert.Equal(before, _catalog.Find(record.Id));
+    }
+
+    [Fact]
     public async Task ProcessEvent_EventSizeOverLimit_FailsTooLargeWithoutReading()
     {
         var (record, created) = Uploaded();

@@ -88,9 +88,12 @@ public sealed class StageProcessor(IImageCatalog catalog, IObjectStore store, II
                 return Report(StageDisposition.Acknowledge, "orphan", id, null, record is null ? "No catalog record; original removed." : "Image deleted; original removed.");
             }
 
-            if (record.StateOf(stage) == StageState.Done)
+            if (record.StateOf(stage) == StageState.Done
+                || (record.StateOf(stage) == StageState.Failed && record.SourceEtag == created.ETag))
             {
-                return Report(StageDisposition.Acknowledge, "duplicate", id, null, $"The {stage.ToName()} stage is already done.");
+                // A failure is recorded only for a permanent reason (or after the last retry): decoding the same
+                // bytes again, e.g. a hostile file on every redelivery, cannot end differently.
+                return Report(StageDisposition.Acknowledge, "duplicate", id, null, $"The {stage.ToName()} stage already ended {record.StateOf(stage).ToName()}.");
             }
 
             if (record.SourceEtag is { } known && known != created.ETag)

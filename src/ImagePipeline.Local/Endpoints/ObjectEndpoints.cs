@@ -64,8 +64,18 @@ internal static partial class ObjectEndpoints
 
         // The object is durable (fsynced and renamed); now announce it, exactly as S3 → SNS → SQS would.
         var created = new ObjectCreated(OriginalsBucketName, check.Key, length, result.ETag!, clock.GetUtcNow().ToUnixTimeMilliseconds().ToString("X16", System.Globalization.CultureInfo.InvariantCulture));
-        await outbox.EnqueueAsync(check.Key, S3EventParser.Serialize(created, clock.GetUtcNow()), BothStages, CancellationToken.None).ConfigureAwait(false);
-        LogAccepted(logger, check.Key, length, result.ETag!);
+        try
+        {
+            await outbox.EnqueueAsync(check.Key, S3EventParser.Serialize(created, clock.GetUtcNow()), BothStages, CancellationToken.None).ConfigureAwait(false);
+            LogAccepted(logger, check.Key, length, result.ETag!);
+        }
+        catch (Exception e)
+        {
+            // The upload itself succeeded and is durable (as an S3 PUT would be); its events are re-queued by the
+            // periodic recovery, so the client must not be told to retry into a write-once 412.
+            LogEnqueueFailed(logger, e, check.Key);
+        }
+
         context.Response.StatusCode = 200;
         context.Response.Headers.ETag = $"\"{result.ETag}\"";
     }
@@ -110,6 +120,9 @@ internal static partial class ObjectEndpoints
         context.Response.ContentType = ApiResponse.ProblemMediaType;
         await context.Response.WriteAsync(JsonSerializer.Serialize(new ApiProblem("about:blank", title, status, detail), ApiJson.Context.ApiProblem), context.RequestAborted).ConfigureAwait(false);
     }
+
+    [LoggerMessage(Level = LogLevel.Error, Message = "Stored original {Key} but could not queue its events; recovery will queue them")]
+    private static partial void LogEnqueueFailed(ILogger logger, Exception exception, string key);
 
     [LoggerMessage(Level = LogLevel.Information, Message = "Accepted original {Key}: {Bytes} bytes, etag {ETag}")]
     private static partial void LogAccepted(ILogger logger, string key, long bytes, string etag);

@@ -2,10 +2,13 @@ using ImagePipeline.Core.Catalog;
 
 namespace ImagePipeline.Local.Pipeline;
 
-/// <summary>Removes expired pending records and tombstones, as DynamoDB's TTL does in AWS.</summary>
-public sealed partial class CatalogSweeper(IImageCatalog catalog, TimeProvider clock, ILogger<CatalogSweeper> logger) : BackgroundService
+/// <summary>
+/// Periodic housekeeping: removes expired pending records and tombstones (as DynamoDB's TTL does in AWS) and re-queues
+/// any stored original whose events were never queued.
+/// </summary>
+public sealed partial class CatalogSweeper(IImageCatalog catalog, StartupRecovery recovery, TimeProvider clock, ILogger<CatalogSweeper> logger) : BackgroundService
 {
-    private static readonly TimeSpan Interval = TimeSpan.FromMinutes(5);
+    private static readonly TimeSpan Interval = TimeSpan.FromMinutes(1);
 
     protected override async Task ExecuteAsync(CancellationToken stoppingToken)
     {
@@ -13,13 +16,14 @@ public sealed partial class CatalogSweeper(IImageCatalog catalog, TimeProvider c
         {
             try
             {
+                await Task.Delay(Interval, clock, stoppingToken).ConfigureAwait(false);
                 var purged = await catalog.PurgeExpiredAsync(clock.GetUtcNow(), stoppingToken).ConfigureAwait(false);
                 if (purged > 0)
                 {
                     LogPurged(logger, purged);
                 }
 
-                await Task.Delay(Interval, clock, stoppingToken).ConfigureAwait(false);
+                await recovery.RunAsync(atStartup: false, stoppingToken).ConfigureAwait(false);
             }
             catch (OperationCanceledException) when (stoppingToken.IsCancellationRequested)
             {
@@ -28,7 +32,6 @@ public sealed partial class CatalogSweeper(IImageCatalog catalog, TimeProvider c
             catch (Exception e)
             {
                 LogFailed(logger, e);
-                await Task.Delay(Interval, clock, stoppingToken).ConfigureAwait(false);
             }
         }
     }
@@ -36,6 +39,6 @@ public sealed partial class CatalogSweeper(IImageCatalog catalog, TimeProvider c
     [LoggerMessage(Level = LogLevel.Information, Message = "Purged {Count} expired catalog record(s)")]
     private static partial void LogPurged(ILogger logger, int count);
 
-    [LoggerMessage(Level = LogLevel.Error, Message = "Purging expired catalog records failed")]
+    [LoggerMessage(Level = LogLevel.Error, Message = "Catalog housekeeping failed; it runs again in a minute")]
     private static partial void LogFailed(ILogger logger, Exception exception);
 }
