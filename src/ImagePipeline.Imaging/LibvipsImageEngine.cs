@@ -346,7 +346,9 @@ public sealed class LibvipsImageEngine : IImageEngine
         catch (VipsException e)
         {
             cancellationToken.ThrowIfCancellationRequested();
-            throw new ImageProcessingException(ImageErrorCode.CorruptImage, "The image data is damaged or truncated: " + e.Message, e);
+            // Users see this message: keep libvips' own words, not the name of our call into it.
+            var reason = e.Message.Replace("vips_image_copy_memory: ", "", StringComparison.Ordinal);
+            throw new ImageProcessingException(ImageErrorCode.CorruptImage, "The image data is damaged or truncated: " + reason, e);
         }
     }
 

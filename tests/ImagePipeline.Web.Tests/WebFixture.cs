@@ -1,0 +1,120 @@
+using ImagePipeline.TestImages;
+using Microsoft.Playwright;
+
+namespace ImagePipeline.Web.Tests;
+
+/// <summary>
+/// One real host and one headless Chromium shared by every browser test (they run one after another). Each test opens
+/// its own browser context (fresh storage) through <see cref="NewPageAsync"/>.
+/// </summary>
+public sealed class WebFixture : IAsyncLifetime
+{
+    private HostProcess? _host;
+    private IPlaywright? _playwright;
+    private IBrowser? _browser;
+    private string? _missingBrowser;
+    private Exception? _startFailure;
+
+    /// <summary>Where screenshots go: artifacts/screenshots under the repository root.</summary>
+    public static string ScreenshotDirectory { get; } = Path.Combine(RepoRoot.Find(), "artifacts", "screenshots");
+
+    public static string SamplePhoto(string name) => Path.Combine(RepoRoot.Find(), "sample-images", "photos", name);
+
+    public static string SampleBroken(string name) => Path.Combine(RepoRoot.Find(), "sample-images", "broken", name);
+
+    internal HostProcess Host => _host ?? throw new InvalidOperationException("The host is not running.");
+
+    public Uri BaseUrl => Host.BaseUrl;
+
+    /// <summary>A client for the API (redirects not followed).</summary>
+    public HttpClient Api => Host.Http;
+
+    public async ValueTask InitializeAsync()
+    {
+        var (executable, missing) = Chromium.Find();
+        if (executable is null)
+        {
+            _missingBrowser = missing;
+            return;
+        }
+
+        // The expectations wait for processing on a busy 2-core machine; 5 s (Playwright's default) is too tight there.
+        Assertions.SetDefaultExpectTimeout(30_000);
+        try
+        {
+            _host = await HostProcess.StartAsync(TestContext.Current.CancellationToken);
+            _playwright = await Playwright.CreateAsync();
+            _browser = await _playwright.Chromium.LaunchAsync(new BrowserTypeLaunchOptions
+            {
+                ExecutablePath = executable,
+                Headless = true,
+                Args = Chromium.Arguments,
+                Timeout = 30_000,
+            });
+        }
+        catch (Exception e)
+        {
+            _startFailure = e;
+        }
+    }
+
+    /// <summary>
+    /// Skips the test when there is no Chromium (fails instead on CI), and fails it when the host or browser did not start.
+    /// </summary>
+    public void RequireBrowser()
+    {
+        if (_missingBrowser is not null)
+        {
+            var message = $"Browser tests need Chromium ({_missingBrowser}): {Chromium.InstallHint} " +
+                          $"(or set {Chromium.ExecutableVariable} to a Chrome/Chromium executable).";
+            if (Chromium.IsCi)
+            {
+                Assert.Fail("CI=true, so the browser tests must run. " + message);
+            }
+
+            Assert.Skip(message);
+        }
+
+        if (_startFailure is not null)
+        {
+            Assert.Fail($"The browser tests could not start: {_startFailure}{Environment.NewLine}{_host?.OutputTail()}");
+        }
+    }
+
+    /// <summary>A new page in a fresh context, watching the console, page errors and CSP violations.</summary>
+    public async Task<PageSession> NewPageAsync(int width = 1280, int height = 900)
+    {
+        RequireBrowser();
+        var context = await _browser!.NewContextAsync(new BrowserNewContextOptions
+        {
+            BaseURL = BaseUrl.ToString().TrimEnd('/'),
+            ViewportSize = new ViewportSize { Width = width, Height = height },
+            AcceptDownloads = true,
+            Locale = "en-GB",
+            TimezoneId = "UTC",
+        });
+        context.SetDefaultTimeout(30_000);
+        return await PageSession.CreateAsync(context, Host);
+    }
+
+    public async ValueTask DisposeAsync()
+    {
+        if (_browser is not null)
+        {
+            await _browser.CloseAsync();
+        }
+
+        _playwright?.Dispose();
+        if (_host is not null)
+        {
+            await _host.DisposeAsync();
+        }
+    }
+}
+
+/// <summary>The browser tests share one host and one browser, so they run one after another.</summary>
+[CollectionDefinition(Name)]
+public sealed class WebCollection : ICollectionFixture<WebFixture>
+{
+    public const string Name = "web page";
+}
