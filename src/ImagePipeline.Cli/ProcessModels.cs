@@ -40,4 +40,5 @@ internal sealed record ThumbnailFile(int Width, int Height, string Format, long 
     WriteIndented = true)]
 [JsonSerializable(typeof(ProcessMetadata))]
 [JsonSerializable(typeof(List<ProcessOutcome>))]
+[JsonSerializable(typeof(List<UploadOutcome>))]
 internal sealed partial class CliJsonContext : JsonSerializerContext;

@@ -3,4 +3,10 @@ using ImagePipeline.Cli;
 
 var root = new RootCommand("ImagePipeline: resize, thumbnail and catalog photos, offline or against a deployment.");
 root.Subcommands.Add(ProcessCommand.Create());
+root.Subcommands.Add(UploadCommand.Create());
+root.Subcommands.Add(ListCommand.Create());
+root.Subcommands.Add(ShowCommand.Create());
+root.Subcommands.Add(DownloadCommand.Create());
+root.Subcommands.Add(DeleteCommand.Create());
+root.Subcommands.Add(WatchCommand.Create());
 return await root.Parse(args).InvokeAsync();

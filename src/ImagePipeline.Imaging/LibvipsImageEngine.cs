@@ -110,7 +110,7 @@ public sealed class LibvipsImageEngine : IImageEngine
 
         var format = FormatDetector.Detect(original.Span) ?? throw new ImageProcessingException(
             ImageErrorCode.UnsupportedFormat,
-            "The file is not an image in an accepted format (" + string.Join(", ", ImageFormats.All.Select(f => f.ToName())) + ").");
+            "The file is not an image in an accepted format (" + string.Join(", ", DecodableFormats.Select(f => f.ToName())) + ").");
         if (format == ImageFormat.Jpeg && FormatDetector.JpegPrecision(original.Span) is { } bits and not 8)
         {
             throw new ImageProcessingException(

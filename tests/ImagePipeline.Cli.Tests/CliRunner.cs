@@ -45,41 +45,11 @@ internal static class CliRunner
     public static async Task<CliResult> RunAsync(
         IEnumerable<string> arguments,
         IReadOnlyDictionary<string, string?>? environment = null,
-        TimeSpan? timeout = null)
+        TimeSpan? timeout = null,
+        string? workingDirectory = null)
     {
         var args = arguments.ToList();
-        var start = new ProcessStartInfo(DotnetHost())
-        {
-            UseShellExecute = false,
-            RedirectStandardInput = true,
-            RedirectStandardOutput = true,
-            RedirectStandardError = true,
-            StandardOutputEncoding = Encoding.UTF8,
-            StandardErrorEncoding = Encoding.UTF8,
-            WorkingDirectory = AppContext.BaseDirectory,
-        };
-        start.ArgumentList.Add(DllPath);
-        foreach (var arg in args)
-        {
-            start.ArgumentList.Add(arg);
-        }
-
-        // A developer's own IMAGEPIPELINE_LIBVIPS must not change what "the default libvips" means here.
-        start.Environment.Remove(LibvipsVariable);
-        start.Environment["DOTNET_CLI_TELEMETRY_OPTOUT"] = "1";
-        start.Environment["NO_COLOR"] = "1";
-        foreach (var (name, value) in environment ?? new Dictionary<string, string?>())
-        {
-            if (value is null)
-            {
-                start.Environment.Remove(name);
-            }
-            else
-            {
-                start.Environment[name] = value;
-            }
-        }
-
+        var start = StartInfo(args, environment, workingDirectory);
         var limit = timeout ?? DefaultTimeout;
         var stopwatch = Stopwatch.StartNew();
         using var process = Process.Start(start) ?? throw new InvalidOperationException("Could not start " + start.FileName);
@@ -104,6 +74,53 @@ internal static class CliRunner
         return new CliResult(args, process.ExitCode, await stdout, await stderr, stopwatch.Elapsed);
     }
 
+    /// <summary>
+    /// How <c>imagepipeline <paramref name="arguments"/></c> is started: <c>dotnet imagepipeline.dll …</c>, output
+    /// redirected, in <paramref name="workingDirectory"/> (default: the test output folder), with the default libvips
+    /// and <c>NO_COLOR=1</c> unless <paramref name="environment"/> says otherwise (null removes a variable).
+    /// </summary>
+    public static ProcessStartInfo StartInfo(
+        IReadOnlyList<string> arguments,
+        IReadOnlyDictionary<string, string?>? environment = null,
+        string? workingDirectory = null)
+    {
+        var start = new ProcessStartInfo(DotnetHost())
+        {
+            UseShellExecute = false,
+            RedirectStandardInput = true,
+            RedirectStandardOutput = true,
+            RedirectStandardError = true,
+            StandardOutputEncoding = Encoding.UTF8,
+            StandardErrorEncoding = Encoding.UTF8,
+            WorkingDirectory = workingDirectory ?? AppContext.BaseDirectory,
+        };
+        start.ArgumentList.Add(DllPath);
+        foreach (var arg in arguments)
+        {
+            start.ArgumentList.Add(arg);
+        }
+
+        // A developer's own IMAGEPIPELINE_LIBVIPS must not change what "the default libvips" means here.
+        start.Environment.Remove(LibvipsVariable);
+        // Nor may a developer's IMAGEPIPELINE_API point the client commands elsewhere.
+        start.Environment.Remove("IMAGEPIPELINE_API");
+        start.Environment["DOTNET_CLI_TELEMETRY_OPTOUT"] = "1";
+        start.Environment["NO_COLOR"] = "1";
+        foreach (var (name, value) in environment ?? new Dictionary<string, string?>())
+        {
+            if (value is null)
+            {
+                start.Environment.Remove(name);
+            }
+            else
+            {
+                start.Environment[name] = value;
+            }
+        }
+
+        return start;
+    }
+
     private static string FindDll()
     {
         var path = Path.Combine(AppContext.BaseDirectory, "imagepipeline.dll");
@@ -119,7 +136,7 @@ internal static class CliRunner
     }
 
     /// <summary>The dotnet muxer running these tests, else the one named by the SDK, else <c>dotnet</c> on the PATH.</summary>
-    private static string DotnetHost()
+    internal static string DotnetHost()
     {
         if (Environment.ProcessPath is { } self && Path.GetFileNameWithoutExtension(self) == "dotnet")
         {
