@@ -1,7 +1,4 @@
-using System.Diagnostics;
-using System.Net;
-using System.Net.Sockets;
-using System.Text;
+using ImagePipeline.Testing;
 
 namespace ImagePipeline.Cli.Tests;
 
@@ -12,100 +9,17 @@ namespace ImagePipeline.Cli.Tests;
 /// </summary>
 public sealed class ApiHost : IAsyncLifetime
 {
-    public static readonly TimeSpan StartTimeout = TimeSpan.FromSeconds(30);
-
-    private readonly TempDir _temp = new();
-    private readonly StringBuilder _output = new();
-    private readonly Lock _lock = new();
+    private readonly LocalHostProcess _host = new();
     private readonly SemaphoreSlim _uploads = new(1, 1);
-    private Process? _process;
     private CliResult? _photos, _broken;
 
     /// <summary><c>http://127.0.0.1:{port}</c>, no trailing slash: what <c>--api</c> gets.</summary>
-    public string Url { get; private set; } = "";
+    public string Url => _host.BaseUrl.ToString().TrimEnd('/');
 
     /// <summary>What the host printed so far, for failure messages.</summary>
-    public string Output
-    {
-        get
-        {
-            lock (_lock)
-            {
-                return _output.ToString();
-            }
-        }
-    }
+    public string Output => _host.Output;
 
-    public async ValueTask InitializeAsync()
-    {
-        var dll = Path.Combine(AppContext.BaseDirectory, "ImagePipeline.Local.dll");
-        if (!File.Exists(dll) || !File.Exists(Path.Combine(AppContext.BaseDirectory, "ImagePipeline.Local.runtimeconfig.json")))
-        {
-            throw new FileNotFoundException(
-                "ImagePipeline.Local.dll (with its runtimeconfig.json) is not beside the tests; the ProjectReference to src/ImagePipeline.Local should have copied it.",
-                dll);
-        }
-
-        Url = $"http://127.0.0.1:{FreeLoopbackPort()}";
-        var start = new ProcessStartInfo(CliRunner.DotnetHost())
-        {
-            UseShellExecute = false,
-            RedirectStandardInput = true,
-            RedirectStandardOutput = true,
-            RedirectStandardError = true,
-            StandardOutputEncoding = Encoding.UTF8,
-            StandardErrorEncoding = Encoding.UTF8,
-            WorkingDirectory = _temp.Path,
-        };
-        foreach (var argument in (string[])[dll, "--urls", Url, "--data-dir", _temp.Combine("data")])
-        {
-            start.ArgumentList.Add(argument);
-        }
-
-        start.Environment.Remove(CliRunner.LibvipsVariable);
-        start.Environment["ASPNETCORE_ENVIRONMENT"] = "Production";
-        start.Environment.Remove("DOTNET_ENVIRONMENT");
-        start.Environment["NO_COLOR"] = "1";
-
-        var process = new Process { StartInfo = start };
-        process.OutputDataReceived += (_, e) => Append(e.Data);
-        process.ErrorDataReceived += (_, e) => Append(e.Data);
-        process.Start();
-        process.BeginOutputReadLine();
-        process.BeginErrorReadLine();
-        process.StandardInput.Close();
-        _process = process;
-
-        using var http = new HttpClient { Timeout = TimeSpan.FromSeconds(2) };
-        var stopwatch = Stopwatch.StartNew();
-        while (true)
-        {
-            if (process.HasExited)
-            {
-                throw new InvalidOperationException($"The local host exited with code {process.ExitCode} before answering /v1/health:{Environment.NewLine}{Output}");
-            }
-
-            try
-            {
-                using var response = await http.GetAsync(new Uri(Url + "/v1/health"));
-                if (response.StatusCode == HttpStatusCode.OK)
-                {
-                    return;
-                }
-            }
-            catch (Exception e) when (e is HttpRequestException or TaskCanceledException)
-            {
-                // Not listening yet.
-            }
-
-            if (stopwatch.Elapsed > StartTimeout)
-            {
-                throw new TimeoutException($"The local host did not answer /v1/health within {StartTimeout.TotalSeconds:0} s:{Environment.NewLine}{Output}");
-            }
-
-            await Task.Delay(100);
-        }
-    }
+    public ValueTask InitializeAsync() => new(_host.StartAsync());
 
     /// <summary><c>upload sample-images/photos --wait --json</c>, run once.</summary>
     internal Task<CliResult> PhotosUploadAsync() =>
@@ -141,53 +55,8 @@ public sealed class ApiHost : IAsyncLifetime
 
     public async ValueTask DisposeAsync()
     {
-        if (_process is { } process)
-        {
-            try
-            {
-                if (!process.HasExited)
-                {
-                    process.Kill(entireProcessTree: true);
-                }
-
-                using var deadline = new CancellationTokenSource(TimeSpan.FromSeconds(15));
-                await process.WaitForExitAsync(deadline.Token);
-            }
-            catch (InvalidOperationException)
-            {
-                // Exited meanwhile.
-            }
-
-            process.Dispose();
-        }
-
+        await _host.DisposeAsync();
         _uploads.Dispose();
-        _temp.Dispose();
-    }
-
-    private void Append(string? line)
-    {
-        if (line is not null)
-        {
-            lock (_lock)
-            {
-                _output.AppendLine(line);
-            }
-        }
-    }
-
-    private static int FreeLoopbackPort()
-    {
-        var listener = new TcpListener(IPAddress.Loopback, 0);
-        listener.Start();
-        try
-        {
-            return ((IPEndPoint)listener.LocalEndpoint).Port;
-        }
-        finally
-        {
-            listener.Stop();
-        }
     }
 }
 

@@ -1,5 +1,6 @@
 using System.Diagnostics;
 using System.Text;
+using ImagePipeline.Testing;
 
 namespace ImagePipeline.Cli.Tests;
 
@@ -84,7 +85,7 @@ internal static class CliRunner
         IReadOnlyDictionary<string, string?>? environment = null,
         string? workingDirectory = null)
     {
-        var start = new ProcessStartInfo(DotnetHost())
+        var start = new ProcessStartInfo(LocalHostProcess.DotnetHost())
         {
             UseShellExecute = false,
             RedirectStandardInput = true,
@@ -133,26 +134,5 @@ internal static class CliRunner
         }
 
         return path;
-    }
-
-    /// <summary>The dotnet muxer running these tests, else the one named by the SDK, else <c>dotnet</c> on the PATH.</summary>
-    internal static string DotnetHost()
-    {
-        if (Environment.ProcessPath is { } self && Path.GetFileNameWithoutExtension(self) == "dotnet")
-        {
-            return self;
-        }
-
-        if (Environment.GetEnvironmentVariable("DOTNET_HOST_PATH") is { Length: > 0 } host && File.Exists(host))
-        {
-            return host;
-        }
-
-        if (Environment.GetEnvironmentVariable("DOTNET_ROOT") is { Length: > 0 } root && File.Exists(Path.Combine(root, "dotnet")))
-        {
-            return Path.Combine(root, "dotnet");
-        }
-
-        return "dotnet";
     }
 }

@@ -1,3 +1,4 @@
+using ImagePipeline.Testing;
 using System.Text.Json.Nodes;
 using static ImagePipeline.Cli.Tests.ClientChecks;
 using static ImagePipeline.Cli.Tests.OutputChecks;
@@ -61,7 +62,7 @@ public sealed class ClientCommandTests(ApiHost host)
     [Fact]
     public async Task Upload_UnknownExtension_IsTriedAsOctetStreamAndRejectedWith415()
     {
-        using var temp = new TempDir();
+        using var temp = new TempDirectory();
         var notes = temp.Combine("notes.txt");
         await File.WriteAllTextAsync(notes, "not an image", TestContext.Current.CancellationToken);
 
@@ -79,7 +80,7 @@ public sealed class ClientCommandTests(ApiHost host)
     [Fact]
     public async Task Upload_WithoutJsonOrTerminal_PrintsOnePlainLinePerFile()
     {
-        using var temp = new TempDir();
+        using var temp = new TempDirectory();
         var notes = temp.Combine("notes.txt");
         await File.WriteAllTextAsync(notes, "not an image", TestContext.Current.CancellationToken);
         var tiny = Samples.PathOf("tiny.jpg");
@@ -206,7 +207,7 @@ public sealed class ClientCommandTests(ApiHost host)
     {
         var id = (await PhotoIdsAsync())["camera-gps.jpg"];
         var detail = ParseObject((await host.RunAsync(["show", id, "--json"])).AssertExitCode(0));
-        using var temp = new TempDir();
+        using var temp = new TempDirectory();
 
         var w640 = detail["renditions"]!.AsArray().Select(r => r!.AsObject()).Single(r => Text(r, "name") == "w640");
         var renditionRun = await host.RunAsync(["download", id, "--rendition", "w640", "-o", temp.Combine("r.webp")]);
@@ -224,7 +225,7 @@ public sealed class ClientCommandTests(ApiHost host)
         var id = (await PhotoIdsAsync())["camera-gps.jpg"];
         var detail = ParseObject((await host.RunAsync(["show", id, "--json"])).AssertExitCode(0));
         var largest = detail["renditions"]!.AsArray().Select(r => r!.AsObject()).MaxBy(r => Number(r, "width"))!;
-        using var temp = new TempDir();
+        using var temp = new TempDirectory();
 
         var first = await host.RunAsync(["download", id], temp.Path);
         var expected = temp.Combine($"{id}-{Text(largest, "name")}.webp");
@@ -244,7 +245,7 @@ public sealed class ClientCommandTests(ApiHost host)
     public async Task Download_Original_IsTheUploadedBytesUnderTheUploadedName()
     {
         var id = (await PhotoIdsAsync())["camera-gps.jpg"];
-        using var temp = new TempDir();
+        using var temp = new TempDirectory();
 
         var run = await host.RunAsync(["download", id, "--rendition", "original"], temp.Path);
 
@@ -258,7 +259,7 @@ public sealed class ClientCommandTests(ApiHost host)
     public async Task Download_RenditionNeverMade_ExitsTwoWithTheApisMessage()
     {
         var id = (await PhotoIdsAsync())["tiny.jpg"];
-        using var temp = new TempDir();
+        using var temp = new TempDirectory();
 
         // tiny.jpg is narrower than 2048 px: the recipe never upscales, so w2048 is not made for it (404).
         var run = await host.RunAsync(["download", id, "--rendition", "w2048", "-o", temp.Combine("x.webp")]);

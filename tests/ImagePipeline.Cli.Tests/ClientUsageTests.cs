@@ -1,3 +1,4 @@
+using ImagePipeline.Testing;
 using static ImagePipeline.Cli.Tests.ClientChecks;
 
 namespace ImagePipeline.Cli.Tests;
@@ -89,7 +90,7 @@ public sealed class ClientUsageTests
     [Fact]
     public async Task Upload_MissingInput_ExitsOneNamingIt()
     {
-        using var temp = new TempDir();
+        using var temp = new TempDirectory();
         var missing = temp.Combine("no-such-photo.jpg");
 
         var run = await CliRunner.RunAsync(["upload", missing, "--api", DeadApi]);

@@ -1,3 +1,4 @@
+using ImagePipeline.Testing;
 using ImagePipeline.TestImages;
 using static ImagePipeline.Cli.Tests.OutputChecks;
 
@@ -36,7 +37,7 @@ public sealed class CorpusTests
         Assert.NotEmpty(rows);
         Assert.All(ExpectedFailures.Keys, file => Assert.Contains(file, rows.Select(r => r.File)));
 
-        using var temp = new TempDir();
+        using var temp = new TempDirectory();
         var output = temp.Combine("out");
         var inputs = rows.Select(r => Path.Combine(corpus!, r.File)).ToList();
         var run = await CliRunner.RunAsync(["process", .. inputs, "--out", output, "--json"], timeout: TimeSpan.FromSeconds(120));

@@ -1,3 +1,4 @@
+using ImagePipeline.Testing;
 using System.Text.Json.Nodes;
 using static ImagePipeline.Cli.Tests.OutputChecks;
 
@@ -8,7 +9,7 @@ public sealed class SystemLibvipsRun : IDisposable
 {
     public const string Library = "/usr/lib/x86_64-linux-gnu/libvips.so.42";
 
-    private readonly TempDir _temp = new();
+    private readonly TempDirectory _temp = new();
     private readonly Lock _gate = new();
     private Task<CliResult>? _run;
 

@@ -1,3 +1,4 @@
+using ImagePipeline.Testing;
 using static ImagePipeline.Cli.Tests.OutputChecks;
 
 namespace ImagePipeline.Cli.Tests;
@@ -36,7 +37,7 @@ public sealed class ProcessFailureTests(SampleRuns runs)
     [Fact]
     public async Task Process_MixedInputsWithoutJson_ExitsTwoAndNamesEachFailureWithItsCodeOnStderr()
     {
-        using var temp = new TempDir();
+        using var temp = new TempDirectory();
         var good = Samples.PathOf("tiny.jpg");
         var run = await CliRunner.RunAsync(["process", good, .. Samples.BrokenNames.Select(Samples.PathOf), "--out", temp.Combine("out")]);
 
@@ -58,7 +59,7 @@ public sealed class ProcessFailureTests(SampleRuns runs)
     public async Task ProcessJson_FileOverFiftyMiB_FailsTooLargeBeforeReadingIt()
     {
         // A sparse file: 50 MiB + 1 byte long, no data blocks, so the test writes (almost) nothing to disk.
-        using var temp = new TempDir();
+        using var temp = new TempDirectory();
         var big = temp.Combine("huge.jpg");
         using (var stream = File.Create(big))
         {
@@ -78,7 +79,7 @@ public sealed class ProcessFailureTests(SampleRuns runs)
     public async Task ProcessJson_FileOfExactlyFiftyMiB_IsNotTooLarge()
     {
         // The limit is inclusive: a 50 MiB file is read and judged by its content (zeros: not an image).
-        using var temp = new TempDir();
+        using var temp = new TempDirectory();
         var big = temp.Combine("limit.jpg");
         using (var stream = File.Create(big))
         {

@@ -1,3 +1,4 @@
+using ImagePipeline.Testing;
 using static ImagePipeline.Cli.Tests.OutputChecks;
 
 namespace ImagePipeline.Cli.Tests;
@@ -17,7 +18,7 @@ public sealed class ProcessUsageTests
     [Fact]
     public async Task Process_NonexistentInput_ExitsOneNamingThePathAndWritesNothing()
     {
-        using var temp = new TempDir();
+        using var temp = new TempDirectory();
         var missing = temp.Combine("no-such-photo.jpg");
         var run = await CliRunner.RunAsync(["process", Samples.PathOf("tiny.jpg"), missing, "--out", temp.Combine("out")]);
 
@@ -29,7 +30,7 @@ public sealed class ProcessUsageTests
     [Fact]
     public async Task Process_ParallelZero_ExitsOneNamingTheOption()
     {
-        using var temp = new TempDir();
+        using var temp = new TempDirectory();
         var run = await CliRunner.RunAsync(["process", Samples.PathOf("tiny.jpg"), "--out", temp.Combine("out"), "--parallel", "0"]);
 
         run.AssertExitCode(1);
@@ -40,7 +41,7 @@ public sealed class ProcessUsageTests
     [Fact]
     public async Task Process_ParallelNotANumber_ExitsOne()
     {
-        using var temp = new TempDir();
+        using var temp = new TempDirectory();
         var run = await CliRunner.RunAsync(["process", Samples.PathOf("tiny.jpg"), "--out", temp.Combine("out"), "--parallel", "many"]);
 
         run.AssertExitCode(1);
@@ -50,7 +51,7 @@ public sealed class ProcessUsageTests
     [Fact]
     public async Task Process_FolderWithOnlyHiddenOrNonImageFiles_ExitsOneWritingNothing()
     {
-        using var temp = new TempDir();
+        using var temp = new TempDirectory();
         var input = temp.Combine("in");
         Directory.CreateDirectory(input);
         File.Copy(Samples.PathOf("tiny.jpg"), Path.Combine(input, ".hidden.jpg"));
@@ -66,7 +67,7 @@ public sealed class ProcessUsageTests
     [Fact]
     public async Task Process_FolderWithHiddenAndNonImageFiles_ProcessesOnlyTheImagesAndCountsTheRest()
     {
-        using var temp = new TempDir();
+        using var temp = new TempDirectory();
         var input = temp.Combine("in");
         Directory.CreateDirectory(Path.Combine(input, ".cache"));
         File.Copy(Samples.PathOf("tiny.jpg"), Path.Combine(input, "tiny.JPG"));
@@ -86,7 +87,7 @@ public sealed class ProcessUsageTests
     [Fact]
     public async Task Process_SameStemInThreeFolders_WritesNameThenNameDash2ThenNameDash3()
     {
-        using var temp = new TempDir();
+        using var temp = new TempDirectory();
         var inputs = temp.Combine("in");
         string[] copies = [Path.Combine(inputs, "a", "tiny.jpg"), Path.Combine(inputs, "b", "tiny.jpg"), Path.Combine(inputs, "c", "tiny.png")];
         foreach (var copy in copies)
@@ -114,7 +115,7 @@ public sealed class ProcessUsageTests
     [Fact]
     public async Task Process_SameStemGivenAsFiles_NumbersInCommandLineOrder()
     {
-        using var temp = new TempDir();
+        using var temp = new TempDirectory();
         var first = temp.Combine("z", "tiny.jpg");
         var second = temp.Combine("a", "tiny.jpg");
         foreach (var copy in (string[])[first, second])
@@ -135,7 +136,7 @@ public sealed class ProcessUsageTests
     [Fact]
     public async Task Process_BadLibvipsPath_ExitsOneNamingTheVariableAndThePath()
     {
-        using var temp = new TempDir();
+        using var temp = new TempDirectory();
         const string bad = "/nonexistent/libvips.so";
         var run = await CliRunner.RunAsync(
             ["process", Samples.PathOf("tiny.jpg"), "--out", temp.Combine("out"), "--json"],

@@ -1,3 +1,4 @@
+using ImagePipeline.Testing;
 using System.Text.Json.Nodes;
 
 [assembly: AssemblyFixture(typeof(ImagePipeline.Cli.Tests.SampleRuns))]
@@ -10,7 +11,7 @@ namespace ImagePipeline.Cli.Tests;
 /// </summary>
 public sealed class SampleRuns : IAsyncLifetime
 {
-    private readonly TempDir _temp = new();
+    private readonly TempDirectory _temp = new();
 
     internal string GoodOut => _temp.Combine("good");
 

@@ -1,3 +1,4 @@
+using ImagePipeline.Testing;
 using System.Text.Json;
 using System.Text.RegularExpressions;
 using Microsoft.Playwright;
@@ -21,13 +22,13 @@ public sealed partial class PageSession : IAsyncDisposable
         """;
 
     private readonly IBrowserContext _context;
-    private readonly HostProcess _host;
+    private readonly LocalHostProcess _host;
     private readonly Lock _lock = new();
     private readonly List<string> _log = [];
     private readonly List<string> _errors = [];
     private readonly List<(string UrlPart, int? Status)> _expectedFailures = [];
 
-    private PageSession(IBrowserContext context, IPage page, HostProcess host)
+    private PageSession(IBrowserContext context, IPage page, LocalHostProcess host)
     {
         _context = context;
         _host = host;
@@ -63,7 +64,7 @@ public sealed partial class PageSession : IAsyncDisposable
 
     public IPage Page { get; }
 
-    internal static async Task<PageSession> CreateAsync(IBrowserContext context, HostProcess host)
+    internal static async Task<PageSession> CreateAsync(IBrowserContext context, LocalHostProcess host)
     {
         await context.AddInitScriptAsync(ViolationRecorder);
         var page = await context.NewPageAsync();

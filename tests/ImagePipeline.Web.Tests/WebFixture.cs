@@ -1,3 +1,4 @@
+using ImagePipeline.Testing;
 using ImagePipeline.TestImages;
 using Microsoft.Playwright;
 
@@ -9,7 +10,7 @@ namespace ImagePipeline.Web.Tests;
 /// </summary>
 public sealed class WebFixture : IAsyncLifetime
 {
-    private HostProcess? _host;
+    private LocalHostProcess? _host;
     private IPlaywright? _playwright;
     private IBrowser? _browser;
     private string? _missingBrowser;
@@ -22,7 +23,7 @@ public sealed class WebFixture : IAsyncLifetime
 
     public static string SampleBroken(string name) => Path.Combine(RepoRoot.Find(), "sample-images", "broken", name);
 
-    internal HostProcess Host => _host ?? throw new InvalidOperationException("The host is not running.");
+    internal LocalHostProcess Host => _host ?? throw new InvalidOperationException("The host is not running.");
 
     public Uri BaseUrl => Host.BaseUrl;
 
@@ -42,7 +43,8 @@ public sealed class WebFixture : IAsyncLifetime
         Assertions.SetDefaultExpectTimeout(30_000);
         try
         {
-            _host = await HostProcess.StartAsync(TestContext.Current.CancellationToken);
+            _host = new LocalHostProcess();
+            await _host.StartAsync();
             _playwright = await Playwright.CreateAsync();
             _browser = await _playwright.Chromium.LaunchAsync(new BrowserTypeLaunchOptions
             {

@@ -1,8 +1,8 @@
 using System.Security.Cryptography;
 using ImagePipeline.Contract.Tests.Contracts;
-using ImagePipeline.Contract.Tests.Support;
 using ImagePipeline.Core.Storage;
 using ImagePipeline.Local.Storage;
+using ImagePipeline.Testing;
 
 namespace ImagePipeline.Contract.Tests.Local;
 

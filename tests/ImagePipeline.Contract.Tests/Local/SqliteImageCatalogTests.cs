@@ -1,5 +1,5 @@
+using ImagePipeline.Testing;
 using ImagePipeline.Contract.Tests.Contracts;
-using ImagePipeline.Contract.Tests.Support;
 using ImagePipeline.Core.Catalog;
 using ImagePipeline.Local.Catalog;
 using Microsoft.Data.Sqlite;

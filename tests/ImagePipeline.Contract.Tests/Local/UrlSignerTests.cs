@@ -1,3 +1,4 @@
+using ImagePipeline.Testing;
 using System.Security.Cryptography;
 using ImagePipeline.Contract.Tests.Support;
 using ImagePipeline.Core.Storage;

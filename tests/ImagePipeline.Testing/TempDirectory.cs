@@ -1,11 +1,11 @@
-namespace ImagePipeline.Cli.Tests;
+namespace ImagePipeline.Testing;
 
 /// <summary>A fresh folder under the system temp folder, deleted (best effort) on dispose.</summary>
-internal sealed class TempDir : IDisposable
+public sealed class TempDirectory : IDisposable
 {
-    public TempDir()
+    public TempDirectory()
     {
-        Path = System.IO.Path.Combine(System.IO.Path.GetTempPath(), "imagepipeline-cli-tests", Guid.NewGuid().ToString("N"));
+        Path = System.IO.Path.Combine(System.IO.Path.GetTempPath(), "imagepipeline-tests", Guid.NewGuid().ToString("N"));
         Directory.CreateDirectory(Path);
     }
 
