@@ -23,6 +23,11 @@ builder.Logging.AddSimpleConsole(o =>
 });
 builder.Logging.AddFilter("Microsoft.AspNetCore", LogLevel.Warning);
 
+// Stage work is synchronous libvips code on pool threads (two queues × concurrency, plus parallel encodes): without
+// headroom the pool's slow growth would make HTTP requests wait behind image work for a second or more.
+ThreadPool.GetMinThreads(out var minWorkers, out var minIo);
+ThreadPool.SetMinThreads(Math.Max(minWorkers, (4 * settings.Concurrency) + 16), minIo);
+
 Directory.CreateDirectory(settings.DataDirectory);
 var clock = TimeProvider.System;
 var engine = new LibvipsImageEngine(new LibvipsEngineOptions { Limits = settings.Limits });

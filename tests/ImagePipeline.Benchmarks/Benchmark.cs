@@ -72,6 +72,15 @@ internal sealed class Benchmark(BenchmarkOptions options, TextWriter output)
 
     private void PrintMachine()
     {
+        PrintMachineHeader(output);
+        output.WriteLine($"Vips:     {(_vips is null ? "not found" : $"{_vips.Path} ({_vips.Version})")}");
+        output.WriteLine($"IM:       {(_magick is null ? "not found" : $"{_magick.Path} ({_magick.Version})")}");
+        output.WriteLine();
+    }
+
+    /// <summary>The machine, its load and our engine: the first lines of every report (this mode's and pipeline's).</summary>
+    public static void PrintMachineHeader(TextWriter output)
+    {
         var cpu = ReadProcLine("/proc/cpuinfo", "model name") ?? "(unknown CPU)";
         var memory = ReadProcLine("/proc/meminfo", "MemTotal");
         output.WriteLine("== Machine ==");
@@ -80,12 +89,9 @@ internal sealed class Benchmark(BenchmarkOptions options, TextWriter output)
         output.WriteLine($"OS:       {RuntimeInformation.OSDescription} ({RuntimeInformation.OSArchitecture}), {RuntimeInformation.FrameworkDescription}");
         output.WriteLine($"Ours:     libvips {LibvipsImageEngine.LibvipsVersion} from {LibvipsImageEngine.LibvipsSource}");
         output.WriteLine($"          recipe v{Recipe.Version}: widths {string.Join('/', Recipe.Renditions.Widths)} WebP q{Recipe.Renditions.Quality} effort {Recipe.Renditions.Effort}; thumbnail {Recipe.Thumbnail.Size}x{Recipe.Thumbnail.Size} attention q{Recipe.Thumbnail.Quality} effort {Recipe.Thumbnail.Effort}");
-        output.WriteLine($"Vips:     {(_vips is null ? "not found" : $"{_vips.Path} ({_vips.Version})")}");
-        output.WriteLine($"IM:       {(_magick is null ? "not found" : $"{_magick.Path} ({_magick.Version})")}");
-        output.WriteLine();
     }
 
-    private static string LoadAverage()
+    public static string LoadAverage()
     {
         try
         {
@@ -239,7 +245,7 @@ internal sealed class Benchmark(BenchmarkOptions options, TextWriter output)
         new(magick.Path, [input, "-auto-orient", "-resize", $"{width}x", "-strip", "-quality", $"{Recipe.Renditions.Quality}",
             "-define", $"webp:method={Recipe.Renditions.Effort}", output]);
 
-    private static Command OurChild(string mode, string? input)
+    internal static Command OurChild(string mode, string? input)
     {
         var arguments = new List<string>();
         var host = Environment.ProcessPath ?? throw new InvalidOperationException("Environment.ProcessPath is unknown.");

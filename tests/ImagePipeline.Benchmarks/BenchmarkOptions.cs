@@ -13,6 +13,7 @@ internal sealed record BenchmarkOptions(int Runs, string OutputDirectory, IReadO
 {
     public const string Usage = """
         usage: ImagePipeline.Benchmarks [--runs N] [--out DIR] [--sizes 24,12] [--check-outputs] [--breakdown]
+               ImagePipeline.Benchmarks pipeline [--images 200] [--size 4000x3000] [--records 10000] ... (pipeline --help)
                ImagePipeline.Benchmarks --child full|thumb|init [IN]
 
           --runs N          measured runs per measurement after one warm-up (default 5)
@@ -88,7 +89,7 @@ internal sealed record BenchmarkOptions(int Runs, string OutputDirectory, IReadO
         return new BenchmarkOptions(runs, Path.GetFullPath(output), sizes, check, breakdown);
     }
 
-    private static InputSize? ParseSize(string text)
+    internal static InputSize? ParseSize(string text)
     {
         switch (text)
         {

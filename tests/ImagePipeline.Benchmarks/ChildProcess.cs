@@ -19,6 +19,11 @@ internal sealed record ChildResult(int ExitCode, int Signal, double WallMs, doub
     public string Describe() => Signal != 0 ? $"killed by signal {Signal}" : $"exit code {ExitCode}";
 }
 
+/// <summary>A child started by <see cref="ChildProcess.Start"/> and not reaped yet.</summary>
+/// <param name="Pid">Its process id (this process's child, so wait4 can reap it).</param>
+/// <param name="StartedTimestamp">Stopwatch timestamp from just before the spawn.</param>
+internal sealed record RunningChild(int Pid, long StartedTimestamp);
+
 /// <summary>
 /// Runs a child with posix_spawnp and reaps exactly that child with wait4, so ru_maxrss is the child's own peak RSS.
 /// System.Diagnostics.Process is deliberately not used: it reaps its children itself and gives no rusage.
@@ -31,10 +36,17 @@ internal sealed record ChildResult(int ExitCode, int Signal, double WallMs, doub
 /// </remarks>
 internal static unsafe partial class ChildProcess
 {
+    /// <summary>SIGTERM: asks a server to shut down gracefully.</summary>
+    public const int SigTerm = 15;
+
+    /// <summary>SIGKILL: ends a process that ignored SIGTERM.</summary>
+    public const int SigKill = 9;
+
     private const int ORdonly = 0x0, OWronly = 0x1, OCreat = 0x40, OTrunc = 0x200;
     private const short PosixSpawnSetSigDef = 0x04, PosixSpawnSetSigMask = 0x08;
     private const int SigPipe = 13;
     private const int EIntr = 4;
+    private const int WNoHang = 1;
     private const int PrSetChildSubreaper = 36;
 
     // "$1" is the pid file; the rest is the command, started in the background so the shell exits at once.
@@ -62,6 +74,20 @@ internal static unsafe partial class ChildProcess
             return Result(status, usage, Stopwatch.GetElapsedTime(started).TotalMilliseconds);
         }
 
+        var child = Start(file, arguments, stdoutPath, stderrPath);
+
+        // The shell has exited, so the command is now this process's child (running or a zombie).
+        var (childStatus, childUsage) = Reap(child.Pid);
+        return Result(childStatus, childUsage, Stopwatch.GetElapsedTime(child.StartedTimestamp).TotalMilliseconds);
+    }
+
+    /// <summary>
+    /// Starts <paramref name="file"/> like <see cref="Run"/> (through the shell, so its ru_maxrss is its own) but
+    /// returns as soon as it runs: the caller must end it with <see cref="WaitForExit"/> (after <see cref="Signal"/>,
+    /// for a server), or it stays a zombie.
+    /// </summary>
+    public static RunningChild Start(string file, IReadOnlyList<string> arguments, string? stdoutPath = null, string? stderrPath = null)
+    {
         if (!Subreaper.Value)
         {
             throw new InvalidOperationException("prctl(PR_SET_CHILD_SUBREAPER) failed: cannot adopt the commands the shell starts.");
@@ -78,13 +104,53 @@ internal static unsafe partial class ChildProcess
                 throw new InvalidOperationException($"/bin/sh did not start {file} (wait status {shellStatus}).");
             }
 
-            // The shell has exited, so the command is now this process's child (running or a zombie).
-            var (status, usage) = Reap(pid);
-            return Result(status, usage, Stopwatch.GetElapsedTime(started).TotalMilliseconds);
+            return new RunningChild(pid, started);
         }
         finally
         {
             File.Delete(pidFile);
+        }
+    }
+
+    /// <summary>
+    /// Reaps <paramref name="child"/> with wait4 if it ends within <paramref name="timeout"/> (checked every 20 ms);
+    /// null when it is still running.
+    /// </summary>
+    public static ChildResult? WaitForExit(RunningChild child, TimeSpan timeout)
+    {
+        var deadline = Stopwatch.GetTimestamp() + (long)(timeout.TotalSeconds * Stopwatch.Frequency);
+        while (true)
+        {
+            int status;
+            Rusage usage;
+            var reaped = Wait4(child.Pid, &status, WNoHang, &usage);
+            if (reaped == child.Pid)
+            {
+                return Result(status, usage, Stopwatch.GetElapsedTime(child.StartedTimestamp).TotalMilliseconds);
+            }
+
+            var errno = Marshal.GetLastPInvokeError();
+            if (reaped == -1 && errno != EIntr)
+            {
+                throw new InvalidOperationException($"wait4({child.Pid}) failed: {Marshal.GetPInvokeErrorMessage(errno)} ({errno}).");
+            }
+
+            if (Stopwatch.GetTimestamp() >= deadline)
+            {
+                return null;
+            }
+
+            Thread.Sleep(20);
+        }
+    }
+
+    /// <summary>Sends <paramref name="signal"/> (e.g. <see cref="SigTerm"/>) to <paramref name="pid"/> with kill(2).</summary>
+    public static void Signal(int pid, int signal)
+    {
+        if (Kill(pid, signal) != 0)
+        {
+            var errno = Marshal.GetLastPInvokeError();
+            throw new InvalidOperationException($"kill({pid}, {signal}) failed: {Marshal.GetPInvokeErrorMessage(errno)} ({errno}).");
         }
     }
 
@@ -229,6 +295,9 @@ internal static unsafe partial class ChildProcess
 
     [LibraryImport("libc", EntryPoint = "wait4", SetLastError = true)]
     private static partial int Wait4(int pid, int* status, int options, Rusage* usage);
+
+    [LibraryImport("libc", EntryPoint = "kill", SetLastError = true)]
+    private static partial int Kill(int pid, int signal);
 
     [LibraryImport("libc", EntryPoint = "prctl", SetLastError = true)]
     private static partial int Prctl(int option, nuint arg2, nuint arg3, nuint arg4, nuint arg5);

@@ -18,6 +18,26 @@ if (args is ["--child", ..])
     return ChildMode.Run(args[1..]);
 }
 
+// dotnet run -c Release --project tests/ImagePipeline.Benchmarks -- pipeline [--images 200] [--size 4000x3000] [--records 10000] ...
+if (args is ["pipeline", .. var rest])
+{
+    if (rest.Any(a => a is "-h" or "--help"))
+    {
+        Console.WriteLine(PipelineModeOptions.Usage);
+        return 0;
+    }
+
+    var pipeline = PipelineModeOptions.Parse(rest, out var pipelineError);
+    if (pipeline is null)
+    {
+        Console.Error.WriteLine("error: " + pipelineError);
+        Console.Error.WriteLine(PipelineModeOptions.Usage);
+        return 1;
+    }
+
+    return await new PipelineBenchmark(pipeline, Console.Out).RunAsync();
+}
+
 var options = BenchmarkOptions.Parse(args, out var error);
 if (options is null)
 {
