@@ -1,9 +1,10 @@
 using System.Text.Json.Serialization;
+using ImagePipeline.Core.Imaging;
 
 namespace ImagePipeline.Cli;
 
 // The REST API v1 wire shapes as the client reads and writes them (openapi.json in src/ImagePipeline.Http describes
-// the same; the CLI does not reference the server's assembly). OriginalInfo, MetadataInfo, GpsInfo and ErrorInfo are
+// the same; the CLI does not reference the server's assembly). OriginalInfo and ErrorInfo (and Core's ImageMetadata) are
 // shared with `process` (ProcessModels.cs): the shapes are the same.
 
 /// <summary>The body of <c>POST /v1/uploads</c>.</summary>
@@ -32,7 +33,7 @@ internal sealed record ImageDetail(
     string ContentType,
     DateTimeOffset UpdatedAt,
     OriginalInfo? Original,
-    MetadataInfo? Metadata,
+    ImageMetadata? Metadata,
     List<RenditionInfo> Renditions,
     ThumbnailInfo? Thumbnail,
     ErrorInfo? Error);

@@ -194,13 +194,10 @@ internal static class ProcessCommand
         await File.WriteAllBytesAsync(Path.Combine(outputDir, thumbnailFile), thumbnail.Data, cancellationToken);
 
         var source = result.Source;
-        var m = source.Metadata;
         var metadata = new ProcessMetadata(
             input,
             new OriginalInfo(source.Format.ToName(), source.Width, source.Height, source.Bytes),
-            new MetadataInfo(
-                m.CameraMake, m.CameraModel, m.LensModel, m.TakenAt, m.ExposureTime, m.FNumber, m.Iso, m.FocalLength,
-                m.Gps is { } gps ? new GpsInfo(gps.Latitude, gps.Longitude, gps.Altitude) : null),
+            source.Metadata,
             renditions,
             new ThumbnailFile(thumbnail.Width, thumbnail.Height, thumbnail.Format, thumbnail.Bytes, thumbnailFile));
         await File.WriteAllTextAsync(

@@ -1,4 +1,5 @@
 using System.Text.Json.Serialization;
+using ImagePipeline.Core.Imaging;
 
 namespace ImagePipeline.Cli;
 
@@ -11,24 +12,11 @@ internal sealed record ErrorInfo(string Code, string Message);
 internal sealed record ProcessMetadata(
     string Source,
     OriginalInfo Original,
-    MetadataInfo Metadata,
+    ImageMetadata Metadata,
     IReadOnlyList<RenditionFile> Renditions,
     ThumbnailFile Thumbnail);
 
 internal sealed record OriginalInfo(string Format, int Width, int Height, long Bytes);
-
-internal sealed record MetadataInfo(
-    string? CameraMake,
-    string? CameraModel,
-    string? LensModel,
-    string? TakenAt,
-    string? ExposureTime,
-    double? FNumber,
-    int? Iso,
-    double? FocalLength,
-    GpsInfo? Gps);
-
-internal sealed record GpsInfo(double Latitude, double Longitude, double? Altitude);
 
 internal sealed record RenditionFile(string Name, int Width, int Height, string Format, long Bytes, string File);
 

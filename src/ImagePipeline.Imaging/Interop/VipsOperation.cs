@@ -137,8 +137,6 @@ internal sealed class VipsOperation : GObjectHandle
         return this;
     }
 
-    public VipsOperation Set(string name, long value) => Set(name, checked((int)value));
-
     /// <summary>Runs the operation. On failure the libvips error text becomes a <see cref="VipsException"/>.</summary>
     public VipsOperation Build()
     {
@@ -171,16 +169,6 @@ internal sealed class VipsOperation : GObjectHandle
         var blob = g_value_dup_boxed(ref gvalue);
         g_value_unset(ref gvalue);
         return VipsBlob.Own(blob);
-    }
-
-    public int GetInt(string name)
-    {
-        var gvalue = default(GValue);
-        g_value_init(ref gvalue, GValue.Int);
-        g_object_get_property(this, name, ref gvalue);
-        var value = g_value_get_int(ref gvalue);
-        g_value_unset(ref gvalue);
-        return value;
     }
 
     public double GetDouble(string name)
