@@ -78,6 +78,15 @@ await app.Services.GetRequiredService<StartupRecovery>().RunAsync(atStartup: tru
 
 app.Use(async (context, next) =>
 {
+    var request = context.Request;
+    var twin = LoopbackTwinRedirect.Target(settings.Url, request.Method, request.Host.Host, request.Host.Port, request.Path.Value ?? "/", request.QueryString.Value ?? "");
+    if (twin is not null)
+    {
+        context.Response.StatusCode = StatusCodes.Status307TemporaryRedirect;
+        context.Response.Headers.Location = twin.ToString();
+        return;
+    }
+
     if (!context.Request.Path.StartsWithSegments("/v1") && !context.Request.Path.StartsWithSegments("/objects"))
     {
         // The page loads only its own scripts and styles, and images from this host (signed object URLs).

@@ -196,4 +196,21 @@ public sealed class UploadProtocolTests(LocalHost host)
         var page = JsonDocument.Parse(await host.Http.GetStringAsync("/v1/images?limit=100", TestContext.Current.CancellationToken)).RootElement;
         Assert.DoesNotContain(page.GetProperty("items").EnumerateArray(), item => item.GetProperty("id").GetString() == id);
     }
+
+    [Fact(Timeout = 30_000)]
+    public async Task GetPage_AtLocalhostTwin_RedirectsToTheAddressUploadUrlsAreSignedFor()
+    {
+        var ct = TestContext.Current.CancellationToken;
+        using var viaLocalhost = new HttpRequestMessage(HttpMethod.Get, new Uri(host.BaseUrl, "/"));
+        viaLocalhost.Headers.Host = $"localhost:{host.Port}";
+        using var page = await host.Http.SendAsync(viaLocalhost, ct);
+        Assert.Equal(HttpStatusCode.TemporaryRedirect, page.StatusCode);
+        Assert.Equal(new Uri(host.BaseUrl, "/"), page.Headers.Location);
+
+        // The API itself answers under either name.
+        using var viaLocalhostApi = new HttpRequestMessage(HttpMethod.Get, new Uri(host.BaseUrl, "/v1/health"));
+        viaLocalhostApi.Headers.Host = $"localhost:{host.Port}";
+        using var health = await host.Http.SendAsync(viaLocalhostApi, ct);
+        Assert.Equal(HttpStatusCode.OK, health.StatusCode);
+    }
 }
