@@ -1,1 +1,17 @@
-return 0;
+using Amazon.CDK;
+using ImagePipeline.Infra;
+
+// The CDK app (cdk.json: `dotnet run --project infra/ImagePipeline.Infra`). Context flags are described in
+// infra/README.md; an invalid one, or a public API without -c anonymousApi=true, fails here with the reason.
+try
+{
+    var app = new App();
+    _ = ImagePipelineApp.AddStack(app);
+    _ = app.Synth();
+    return 0;
+}
+catch (Exception e) when (e is ArgumentException or InvalidOperationException)
+{
+    Console.Error.WriteLine($"error: {e.Message}");
+    return 1;
+}

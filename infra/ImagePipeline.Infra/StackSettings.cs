@@ -1,0 +1,164 @@
+using System.Globalization;
+using System.Text.RegularExpressions;
+
+namespace ImagePipeline.Infra;
+
+/// <summary>Where the stack is deployed: AWS, or LocalStack's free edition (no API Gateway v2, no CloudFront).</summary>
+public enum DeploymentTarget
+{
+    Aws,
+    LocalStack,
+}
+
+/// <summary>
+/// The stack's settings, read from CDK context (<c>-c key=value</c> or cdk.json) and validated before any construct is
+/// made, so a mistyped flag fails synthesis with the flag's name instead of deploying something unintended.
+/// </summary>
+public sealed partial record StackSettings
+{
+    public const string TargetKey = "target";
+    public const string AnonymousApiKey = "anonymousApi";
+    public const string RemovalPolicyKey = "removalPolicy";
+    public const string DeletionProtectionKey = "deletionProtection";
+    public const string NamePrefixKey = "namePrefix";
+    public const string DevOriginsKey = "devOrigins";
+    public const string ObjectExpiryDaysKey = "objectExpiryDays";
+    public const string ExposeGpsKey = "exposeGps";
+    public const string FunctionPackageKey = "functionPackage";
+
+    /// <summary>Environment variable that overrides the function package folder (when the context does not).</summary>
+    public const string FunctionPackageVariable = "IMAGEPIPELINE_FUNCTION_PACKAGE";
+
+    public DeploymentTarget Target { get; init; } = DeploymentTarget.Aws;
+
+    /// <summary>The operator accepts an API without authentication (required until the JWT authorizer lands).</summary>
+    public bool AnonymousApi { get; init; }
+
+    /// <summary>Keep buckets, table and key when the stack is deleted (the default) or destroy them.</summary>
+    public bool Retain { get; init; } = true;
+
+    public bool DeletionProtection { get; init; } = true;
+
+    /// <summary>Prefix of the stack name, and so of every generated physical name.</summary>
+    public string? NamePrefix { get; init; }
+
+    /// <summary>Origins besides the web page's that may call the API and upload from a browser (e.g. a local dev server).</summary>
+    public IReadOnlyList<string> DevOrigins { get; init; } = [];
+
+    /// <summary>When set, objects in both buckets expire after this many days (demo deployments).</summary>
+    public int? ObjectExpiryDays { get; init; }
+
+    public bool ExposeGps { get; init; }
+
+    /// <summary>An explicit folder holding the published <c>bootstrap</c>; null for the repository's publish output.</summary>
+    public string? FunctionPackage { get; init; }
+
+    public string StackName => NamePrefix is null ? "ImagePipeline" : $"{NamePrefix}-ImagePipeline";
+
+    /// <summary>Reads and validates the settings; <paramref name="context"/> returns a context value or null.</summary>
+    /// <exception cref="ArgumentException">A value is invalid; the message names the context key.</exception>
+    public static StackSettings FromContext(Func<string, object?> context, Func<string, string?>? environment = null)
+    {
+        ArgumentNullException.ThrowIfNull(context);
+        environment ??= Environment.GetEnvironmentVariable;
+
+        string? Text(string key) => context(key) switch
+        {
+            null => null,
+            string s when string.IsNullOrWhiteSpace(s) => null,
+            string s => s.Trim(),
+            bool b => b ? "true" : "false",
+            IFormattable f => f.ToString(null, CultureInfo.InvariantCulture),
+            var other => other.ToString(),
+        };
+
+        bool Flag(string key, bool fallback) => Text(key)?.ToLowerInvariant() switch
+        {
+            null => fallback,
+            "true" => true,
+            "false" => false,
+            var other => throw new ArgumentException($"Context '{key}' must be true or false, not '{other}'."),
+        };
+
+        var target = Text(TargetKey)?.ToLowerInvariant() switch
+        {
+            null or "aws" => DeploymentTarget.Aws,
+            "localstack" => DeploymentTarget.LocalStack,
+            var other => throw new ArgumentException($"Context '{TargetKey}' must be 'aws' or 'localstack', not '{other}'."),
+        };
+
+        var retain = Text(RemovalPolicyKey)?.ToLowerInvariant() switch
+        {
+            null or "retain" => true,
+            "destroy" => false,
+            var other => throw new ArgumentException($"Context '{RemovalPolicyKey}' must be 'retain' or 'destroy', not '{other}'."),
+        };
+
+        var prefix = Text(NamePrefixKey);
+        if (prefix is not null && !NamePrefixPattern().IsMatch(prefix))
+        {
+            throw new ArgumentException(
+                $"Context '{NamePrefixKey}' must start with a letter and hold at most 20 letters, digits or hyphens, not '{prefix}'.");
+        }
+
+        int? expiryDays = null;
+        if (Text(ObjectExpiryDaysKey) is { } days)
+        {
+            if (!int.TryParse(days, NumberStyles.None, CultureInfo.InvariantCulture, out var parsed) || parsed < 1)
+            {
+                throw new ArgumentException($"Context '{ObjectExpiryDaysKey}' must be a whole number of days (1 or more), not '{days}'.");
+            }
+
+            expiryDays = parsed;
+        }
+
+        var package = Text(FunctionPackageKey);
+        if (package is null && environment(FunctionPackageVariable) is { } fromEnvironment && !string.IsNullOrWhiteSpace(fromEnvironment))
+        {
+            package = fromEnvironment.Trim();
+        }
+
+        return new StackSettings
+        {
+            Target = target,
+            AnonymousApi = Flag(AnonymousApiKey, false),
+            Retain = retain,
+            // Protection follows the removal policy unless given: a throw-away stack must be deletable.
+            DeletionProtection = Flag(DeletionProtectionKey, retain),
+            NamePrefix = prefix,
+            DevOrigins = ParseOrigins(Text(DevOriginsKey)),
+            ObjectExpiryDays = expiryDays,
+            ExposeGps = Flag(ExposeGpsKey, false),
+            FunctionPackage = package is null ? null : Path.GetFullPath(package),
+        };
+    }
+
+    private static string[] ParseOrigins(string? value)
+    {
+        if (value is null)
+        {
+            return [];
+        }
+
+        var origins = new List<string>();
+        foreach (var item in value.Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries))
+        {
+            // An origin is scheme://host[:port] and nothing else; '*' would let any site upload and read through the API.
+            if (!Uri.TryCreate(item, UriKind.Absolute, out var uri)
+                || (uri.Scheme != Uri.UriSchemeHttp && uri.Scheme != Uri.UriSchemeHttps)
+                || uri.Host.Contains('*', StringComparison.Ordinal)
+                || uri.PathAndQuery != "/" || item.EndsWith('/'))
+            {
+                throw new ArgumentException(
+                    $"Context '{DevOriginsKey}' must be a comma-separated list of origins such as http://localhost:5173 (no path, no wildcard), not '{item}'.");
+            }
+
+            origins.Add(uri.GetLeftPart(UriPartial.Authority));
+        }
+
+        return [.. origins.Distinct(StringComparer.Ordinal)];
+    }
+
+    [GeneratedRegex("^[A-Za-z][A-Za-z0-9-]{0,19}$")]
+    private static partial Regex NamePrefixPattern();
+}

@@ -1,0 +1,381 @@
+using System.Text.Json.Nodes;
+using Amazon.CDK.Assertions;
+using ImagePipeline.Core.Catalog;
+using ImagePipeline.Core.Services;
+using static ImagePipeline.Infra.Tests.TemplateJson;
+
+namespace ImagePipeline.Infra.Tests;
+
+/// <summary>The default stack (target aws, -c anonymousApi=true), property by property.</summary>
+public sealed class AwsStackTests(SynthesizedStacks stacks)
+{
+    private readonly Synthesized _s = stacks.Aws;
+
+    private string Originals => _s.LogicalId("Originals");
+    private string Derived => _s.LogicalId("Derived");
+    private string Table => _s.LogicalId("Images");
+
+    private (string Id, JsonObject Properties) Function(string handler)
+    {
+        var (id, resource) = Assert.Single(_s.OfType("AWS::Lambda::Function"), f => (string?)f.Resource["Properties"]!["Handler"] == handler);
+        return (id, resource["Properties"]!.AsObject());
+    }
+
+    [Fact]
+    public void Buckets_Always_BlockPublicAccessEncryptAndEnforceSsl()
+    {
+        var buckets = _s.OfType("AWS::S3::Bucket");
+        Assert.Equal(4, buckets.Count); // originals, derived, web, access logs
+        foreach (var (id, bucket) in buckets)
+        {
+            var properties = bucket["Properties"]!;
+            var block = properties["PublicAccessBlockConfiguration"]!.AsObject();
+            foreach (var setting in new[] { "BlockPublicAcls", "BlockPublicPolicy", "IgnorePublicAcls", "RestrictPublicBuckets" })
+            {
+                Assert.True(block[setting]!.GetValue<bool>(), $"{id}: {setting}");
+            }
+
+            Assert.Equal("AES256", (string?)properties["BucketEncryption"]!["ServerSideEncryptionConfiguration"]![0]!["ServerSideEncryptionByDefault"]!["SSEAlgorithm"]);
+            Assert.Contains(properties["LifecycleConfiguration"]!["Rules"]!.AsArray(), r => r!["AbortIncompleteMultipartUpload"] is not null);
+
+            var policy = Assert.Single(_s.OfType("AWS::S3::BucketPolicy"), p => Same(p.Resource["Properties"]!["Bucket"], Ref(id)));
+            Assert.Contains(policy.Resource["Properties"]!["PolicyDocument"]!["Statement"]!.AsArray(), s =>
+                (string?)s!["Effect"] == "Deny"
+                && (string?)s["Condition"]?["Bool"]?["aws:SecureTransport"] == "false");
+            Assert.DoesNotContain(policy.Resource["Properties"]!["PolicyDocument"]!["Statement"]!.AsArray(), s =>
+                (string?)s!["Effect"] == "Allow" && (Same(s["Principal"], JsonValue.Create("*")) || Same(s["Principal"]?["AWS"], JsonValue.Create("*"))));
+        }
+    }
+
+    [Fact]
+    public void Buckets_ByDefault_AreRetainedWithoutExpiry()
+    {
+        foreach (var (_, bucket) in _s.OfType("AWS::S3::Bucket").Where(b => b.Id != _s.LogicalId("AccessLogs")))
+        {
+            Assert.Equal("Retain", (string?)bucket["DeletionPolicy"]);
+            Assert.DoesNotContain(bucket["Properties"]!["LifecycleConfiguration"]!["Rules"]!.AsArray(), r => r!["ExpirationInDays"] is not null);
+        }
+
+        Assert.Equal("Retain", (string?)_s.Resources[Table]!["DeletionPolicy"]);
+    }
+
+    [Fact]
+    public void OriginalsCors_BrowserUploads_AllowOnlyTheWebPageOriginToPut()
+    {
+        var rules = _s.Properties(Originals)["CorsConfiguration"]!["CorsRules"]!.AsArray();
+        var rule = Assert.Single(rules)!;
+        Assert.Equal(["PUT"], Strings(rule["AllowedMethods"]));
+        var origin = Assert.Single(Many(rule["AllowedOrigins"]));
+        Assert.False(AnyString(origin, s => s.Contains('*', StringComparison.Ordinal)));
+        Assert.True(Contains(origin, GetAtt(_s.LogicalId("WebDistribution"), "DomainName")));
+        Assert.Contains("if-none-match", Strings(rule["AllowedHeaders"]));
+        Assert.Null(_s.Properties(Derived)["CorsConfiguration"]);
+    }
+
+    [Fact]
+    public void OriginalsPolicy_WritesWithoutIfNoneMatch_AreDenied()
+    {
+        var policy = Assert.Single(_s.OfType("AWS::S3::BucketPolicy"), p => Same(p.Resource["Properties"]!["Bucket"], Ref(Originals)));
+        Assert.Contains(policy.Resource["Properties"]!["PolicyDocument"]!["Statement"]!.AsArray(), s =>
+            (string?)s!["Effect"] == "Deny"
+            && Strings(s["Action"]).SequenceEqual(["s3:PutObject"])
+            && Same(s["Resource"], ObjectsArn(Originals, "originals/*"))
+            && (string?)s["Condition"]?["Null"]?["s3:if-none-match"] == "true");
+    }
+
+    [Fact]
+    public void Uploads_ObjectCreatedUnderOriginals_ReachTheKmsEncryptedTopic()
+    {
+        var notifications = Assert.Single(_s.OfType("Custom::S3BucketNotifications")).Resource["Properties"]!;
+        Assert.True(Same(notifications["BucketName"], Ref(Originals)));
+        var topicConfiguration = Assert.Single(notifications["NotificationConfiguration"]!["TopicConfigurations"]!.AsArray())!;
+        Assert.Equal(["s3:ObjectCreated:*"], Strings(topicConfiguration["Events"]));
+        var filter = Assert.Single(topicConfiguration["Filter"]!["Key"]!["FilterRules"]!.AsArray())!;
+        Assert.Equal(("prefix", "originals/"), (((string?)filter["Name"])!.ToLowerInvariant(), (string?)filter["Value"]));
+
+        var (topicId, topic) = Assert.Single(_s.OfType("AWS::SNS::Topic"));
+        Assert.True(Same(topicConfiguration["TopicArn"], Ref(topicId)));
+        var keyId = _s.LogicalId("UploadsTopicKey");
+        Assert.True(Same(topic["Properties"]!["KmsMasterKeyId"], GetAtt(keyId, "Arn")));
+
+        var key = _s.Properties(keyId);
+        Assert.True(key["EnableKeyRotation"]!.GetValue<bool>());
+        Assert.Contains(key["KeyPolicy"]!["Statement"]!.AsArray(), s =>
+            (string?)s!["Principal"]?["Service"] == "s3.amazonaws.com"
+            && Strings(s["Action"]).Contains("kms:GenerateDataKey*")
+            && Strings(s["Action"]).Contains("kms:Decrypt"));
+    }
+
+    [Theory]
+    [InlineData("ResizeQueue", "resize", FunctionSizing.ResizeTimeoutSeconds)]
+    [InlineData("ThumbnailQueue", "thumbnail", FunctionSizing.ThumbnailTimeoutSeconds)]
+    public void StageQueue_Always_IsEncryptedWithDlqAndSixTimesTheTimeout(string queuePath, string handler, int timeoutSeconds)
+    {
+        var queueId = _s.LogicalId(queuePath);
+        var queue = _s.Properties(queueId);
+        Assert.True(queue["SqsManagedSseEnabled"]!.GetValue<bool>());
+        Assert.Equal(6 * timeoutSeconds, queue["VisibilityTimeout"]!.GetValue<int>());
+        Assert.True(queue["VisibilityTimeout"]!.GetValue<int>() >= 6 * Function(handler).Properties["Timeout"]!.GetValue<int>());
+        Assert.Equal(5, queue["RedrivePolicy"]!["maxReceiveCount"]!.GetValue<int>());
+        Assert.Equal(FunctionSizing.MaxReceiveCount, queue["RedrivePolicy"]!["maxReceiveCount"]!.GetValue<int>());
+        var dlqId = _s.LogicalId(queuePath + "Dlq");
+        Assert.True(Same(queue["RedrivePolicy"]!["deadLetterTargetArn"], GetAtt(dlqId, "Arn")));
+        Assert.True(_s.Properties(dlqId)["SqsManagedSseEnabled"]!.GetValue<bool>());
+
+        var subscription = Assert.Single(_s.OfType("AWS::SNS::Subscription"), s => Same(s.Resource["Properties"]!["Endpoint"], GetAtt(queueId, "Arn"))).Resource["Properties"]!;
+        Assert.Equal("sqs", (string?)subscription["Protocol"]);
+        Assert.True(subscription["RawMessageDelivery"]!.GetValue<bool>());
+
+        var mapping = Assert.Single(_s.OfType("AWS::Lambda::EventSourceMapping"), m => Same(m.Resource["Properties"]!["EventSourceArn"], GetAtt(queueId, "Arn"))).Resource["Properties"]!;
+        Assert.True(Same(mapping["FunctionName"], Ref(Function(handler).Id)));
+        Assert.Equal(["ReportBatchItemFailures"], Strings(mapping["FunctionResponseTypes"]));
+        Assert.Equal(FunctionSizing.StageMaxConcurrency, mapping["ScalingConfig"]!["MaximumConcurrency"]!.GetValue<int>());
+    }
+
+    [Theory]
+    [InlineData("resize", FunctionSizing.ResizeMemoryMb, FunctionSizing.ResizeTimeoutSeconds)]
+    [InlineData("thumbnail", FunctionSizing.ThumbnailMemoryMb, FunctionSizing.ThumbnailTimeoutSeconds)]
+    [InlineData("api", FunctionSizing.ApiMemoryMb, FunctionSizing.ApiTimeoutSeconds)]
+    public void Function_FromTheOneBootstrap_HasRuntimeSizeAndEnvironment(string handler, int memoryMb, int timeoutSeconds)
+    {
+        var (_, function) = Function(handler);
+        Assert.Equal("provided.al2023", (string?)function["Runtime"]);
+        Assert.Equal(["x86_64"], Strings(function["Architectures"]));
+        Assert.Equal(memoryMb, function["MemorySize"]!.GetValue<int>());
+        Assert.Equal(timeoutSeconds, function["Timeout"]!.GetValue<int>());
+
+        var environment = function["Environment"]!["Variables"]!.AsObject();
+        Assert.True(Same(environment[PipelineEnvironment.OriginalsBucket], Ref(Originals)));
+        Assert.True(Same(environment[PipelineEnvironment.DerivedBucket], Ref(Derived)));
+        Assert.True(Same(environment[PipelineEnvironment.Table], Ref(Table)));
+        Assert.Null(environment[PipelineEnvironment.S3PathStyle]);
+        if (handler == "api")
+        {
+            Assert.Null(environment[PipelineEnvironment.MaxReceives]);
+            // A dynamic reference to the generated secret: the value itself never appears in the template.
+            var secretId = _s.LogicalId("CursorKey");
+            Assert.True(Contains(environment[PipelineEnvironment.CursorKey], Ref(secretId)));
+            Assert.True(AnyString(environment[PipelineEnvironment.CursorKey], s => s.StartsWith("{{resolve:secretsmanager:", StringComparison.Ordinal)));
+            var generator = _s.Properties(secretId)["GenerateSecretString"]!;
+            Assert.Equal(ImagePipelineStack.CursorKeyLength, generator["PasswordLength"]!.GetValue<int>());
+            Assert.True(generator["ExcludePunctuation"]!.GetValue<bool>());
+        }
+        else
+        {
+            Assert.Equal("5", (string?)environment[PipelineEnvironment.MaxReceives]);
+            Assert.Null(environment[PipelineEnvironment.CursorKey]);
+        }
+
+        Assert.Equal(3, _s.OfType("AWS::Lambda::Function").Count(f => (string?)f.Resource["Properties"]!["Runtime"] == "provided.al2023"));
+    }
+
+    [Fact]
+    public void Functions_All_HaveLogRetention()
+    {
+        var logGroups = _s.OfType("AWS::Logs::LogGroup");
+        foreach (var (id, function) in _s.OfType("AWS::Lambda::Function"))
+        {
+            var configured = function["Properties"]!["LoggingConfig"]?["LogGroup"];
+            var group = configured is not null
+                ? Assert.Single(logGroups, g => Same(configured, Ref(g.Id)))
+                : Assert.Single(logGroups, g => Contains(g.Resource["Properties"]!["LogGroupName"], Ref(id)));
+            Assert.True(group.Resource["Properties"]!["RetentionInDays"]!.GetValue<int>() > 0, id);
+        }
+
+        // Our three, the web deployment's and S3 notifications' handlers (the last two belong to aws-cdk-lib).
+        Assert.Equal(5, _s.OfType("AWS::Lambda::Function").Count);
+    }
+
+    [Fact]
+    public void StageRoles_Always_ReachOnlyTheirPrefixes()
+    {
+        AssertStatements("resize",
+        [
+            ("s3:GetObject", [ObjectsArn(Originals, "originals/*")]),
+            ("s3:DeleteObject", [ObjectsArn(Originals, "originals/*")]),
+            ("s3:ListBucket", [GetAtt(Originals, "Arn")]),
+            ("s3:PutObject,s3:DeleteObject", [ObjectsArn(Derived, "renditions/*")]),
+            ("dynamodb:GetItem,dynamodb:UpdateItem", [GetAtt(Table, "Arn")]),
+        ], queuePath: "ResizeQueue");
+        AssertStatements("thumbnail",
+        [
+            ("s3:GetObject", [ObjectsArn(Originals, "originals/*")]),
+            ("s3:DeleteObject", [ObjectsArn(Originals, "originals/*")]),
+            ("s3:ListBucket", [GetAtt(Originals, "Arn")]),
+            ("s3:PutObject,s3:DeleteObject", [ObjectsArn(Derived, "thumbnails/*")]),
+            ("dynamodb:GetItem,dynamodb:UpdateItem", [GetAtt(Table, "Arn")]),
+        ], queuePath: "ThumbnailQueue");
+    }
+
+    [Fact]
+    public void ApiRole_Always_ReachesOnlyTheCatalogAndImagePrefixes()
+    {
+        JsonNode[] images = [ObjectsArn(Originals, "originals/*"), ObjectsArn(Derived, "renditions/*"), ObjectsArn(Derived, "thumbnails/*")];
+        var index = new JsonObject { ["Fn::Join"] = new JsonArray("", new JsonArray(GetAtt(Table, "Arn"), "/index/" + CatalogTableSchema.ByOwner.Name)) };
+        AssertStatements("api",
+        [
+            ("s3:PutObject", [ObjectsArn(Originals, "originals/*")]),
+            ("s3:GetObject", images),
+            ("s3:DeleteObject", images),
+            ("s3:ListBucket", [GetAtt(Originals, "Arn"), GetAtt(Derived, "Arn")]),
+            ("dynamodb:PutItem,dynamodb:GetItem,dynamodb:UpdateItem,dynamodb:Query", [GetAtt(Table, "Arn"), index]),
+        ], queuePath: null);
+    }
+
+    private void AssertStatements(string handler, (string Actions, JsonNode[] Resources)[] expected, string? queuePath)
+    {
+        var (_, function) = Function(handler);
+        var roleId = ((string?)function["Role"]!["Fn::GetAtt"]![0])!;
+        Assert.Empty(_s.Properties(roleId)["ManagedPolicyArns"]?.AsArray() ?? []);
+        var policy = Assert.Single(_s.OfType("AWS::IAM::Policy"), p => Contains(p.Resource["Properties"]!["Roles"], Ref(roleId)));
+        var statements = policy.Resource["Properties"]!["PolicyDocument"]!["Statement"]!.AsArray().Select(s => s!).ToList();
+
+        var logGroup = function["LoggingConfig"]!["LogGroup"]!;
+        var expectedAll = expected.ToList();
+        expectedAll.Add(("logs:CreateLogStream,logs:PutLogEvents", [GetAtt(((string?)logGroup["Ref"])!, "Arn")]));
+        if (queuePath is not null)
+        {
+            expectedAll.Add(("sqs:ReceiveMessage,sqs:ChangeMessageVisibility,sqs:GetQueueUrl,sqs:DeleteMessage,sqs:GetQueueAttributes",
+                [GetAtt(_s.LogicalId(queuePath), "Arn")]));
+        }
+
+        Assert.Equal(expectedAll.Count, statements.Count);
+        foreach (var (actions, resources) in expectedAll)
+        {
+            Assert.Contains(statements, s =>
+                (string?)s["Effect"] == "Allow"
+                && s["Condition"] is null
+                && string.Join(',', Strings(s["Action"])) == actions
+                && Many(s["Resource"]).Count == resources.Length
+                && resources.All(r => Many(s["Resource"]).Any(x => Same(x, r))));
+        }
+    }
+
+    [Fact]
+    public void Policies_Everywhere_HaveNoWildcardActionsOrResourcesBeyondCdkHelpers()
+    {
+        // What aws-cdk-lib's own helpers need on "*": S3 notifications are configured on a bucket the handler learns at
+        // run time, and CloudFront invalidations cannot be scoped to a distribution.
+        string[] allowedOnAnyResource = ["s3:PutBucketNotification", "cloudfront:GetInvalidation,cloudfront:CreateInvalidation"];
+        foreach (var (_, policy) in _s.OfType("AWS::IAM::Policy"))
+        {
+            foreach (var statement in policy["Properties"]!["PolicyDocument"]!["Statement"]!.AsArray())
+            {
+                var actions = Strings(statement!["Action"]);
+                Assert.DoesNotContain(actions, a => a == "*" || a.EndsWith(":*", StringComparison.Ordinal));
+                if (Many(statement["Resource"]).Any(r => r is JsonValue v && v.GetValue<string>() == "*"))
+                {
+                    Assert.Contains(string.Join(',', actions), allowedOnAnyResource);
+                }
+            }
+        }
+    }
+
+    [Fact]
+    public void Table_FromTheSharedSchema_IsOnDemandWithPitrTtlAndOwnerIndex()
+    {
+        var table = _s.Properties(Table);
+        Assert.Equal("PAY_PER_REQUEST", (string?)table["BillingMode"]);
+        Assert.True(table["PointInTimeRecoverySpecification"]!["PointInTimeRecoveryEnabled"]!.GetValue<bool>());
+        Assert.True(table["DeletionProtectionEnabled"]!.GetValue<bool>());
+        Assert.Equal(CatalogTableSchema.TimeToLiveAttribute, (string?)table["TimeToLiveSpecification"]!["AttributeName"]);
+        Assert.True(table["TimeToLiveSpecification"]!["Enabled"]!.GetValue<bool>());
+        var key = Assert.Single(table["KeySchema"]!.AsArray())!;
+        Assert.Equal((CatalogTableSchema.PartitionKey.Name, "HASH"), ((string?)key["AttributeName"], (string?)key["KeyType"]));
+
+        var index = Assert.Single(table["GlobalSecondaryIndexes"]!.AsArray())!;
+        Assert.Equal(CatalogTableSchema.ByOwner.Name, (string?)index["IndexName"]);
+        Assert.Equal("ALL", (string?)index["Projection"]!["ProjectionType"]);
+        var indexKeys = index["KeySchema"]!.AsArray().Select(k => ((string?)k!["AttributeName"], (string?)k["KeyType"])).ToList();
+        Assert.Equal([(CatalogTableSchema.ByOwner.PartitionKey.Name, "HASH"), (CatalogTableSchema.ByOwner.SortKey.Name, "RANGE")], indexKeys);
+        var attributes = table["AttributeDefinitions"]!.AsArray().Select(a => ((string?)a!["AttributeName"], (string?)a["AttributeType"])).ToHashSet();
+        Assert.Equal(3, attributes.Count);
+        Assert.Contains(("createdKey", "S"), attributes);
+    }
+
+    [Fact]
+    public void HttpApi_Default_IsThrottledLoggedAndOpenOnlyToTheWebPage()
+    {
+        _s.Template.ResourceCountIs("AWS::ApiGatewayV2::Api", 1);
+        var (_, api) = Assert.Single(_s.OfType("AWS::ApiGatewayV2::Api"));
+        var cors = api["Properties"]!["CorsConfiguration"]!;
+        var origin = Assert.Single(Many(cors["AllowOrigins"]));
+        Assert.True(Contains(origin, GetAtt(_s.LogicalId("WebDistribution"), "DomainName")));
+        Assert.False(AnyString(cors["AllowOrigins"], s => s.Contains('*', StringComparison.Ordinal)));
+
+        _s.Template.HasResourceProperties("AWS::ApiGatewayV2::Stage", Match.ObjectLike(new Dictionary<string, object>
+        {
+            ["StageName"] = "$default",
+            ["AutoDeploy"] = true,
+            ["DefaultRouteSettings"] = new Dictionary<string, object>
+            {
+                ["ThrottlingRateLimit"] = FunctionSizing.ApiRateLimit,
+                ["ThrottlingBurstLimit"] = FunctionSizing.ApiBurstLimit,
+            },
+            ["AccessLogSettings"] = Match.ObjectLike(new Dictionary<string, object> { ["Format"] = Match.AnyValue() }),
+        }));
+        _s.Template.HasResourceProperties("AWS::ApiGatewayV2::Integration", Match.ObjectLike(new Dictionary<string, object>
+        {
+            ["IntegrationType"] = "AWS_PROXY",
+            ["PayloadFormatVersion"] = "2.0",
+        }));
+        Assert.Empty(_s.OfType("AWS::Lambda::Url"));
+    }
+
+    [Fact]
+    public void WebPage_Always_IsPrivateBehindCloudFrontWithGeneratedConfig()
+    {
+        var webBucket = _s.LogicalId("Web");
+        var distribution = _s.Properties(_s.LogicalId("WebDistribution"))["DistributionConfig"]!;
+        Assert.Equal("index.html", (string?)distribution["DefaultRootObject"]);
+        Assert.Equal("redirect-to-https", (string?)distribution["DefaultCacheBehavior"]!["ViewerProtocolPolicy"]);
+        var origin = Assert.Single(distribution["Origins"]!.AsArray())!;
+        Assert.True(Same(origin["DomainName"], GetAtt(webBucket, "RegionalDomainName")));
+        Assert.NotNull(origin["OriginAccessControlId"]);
+        _s.Template.ResourceCountIs("AWS::CloudFront::OriginAccessControl", 1);
+
+        var csp = Assert.Single(_s.OfType("AWS::CloudFront::ResponseHeadersPolicy")).Resource["Properties"]!
+            ["ResponseHeadersPolicyConfig"]!["SecurityHeadersConfig"]!["ContentSecurityPolicy"]!["ContentSecurityPolicy"];
+        Assert.True(AnyString(csp, s => s.StartsWith("default-src 'self';", StringComparison.Ordinal)));
+        Assert.True(AnyString(csp, s => s.Contains("object-src 'none'", StringComparison.Ordinal)));
+        Assert.Equal(distribution["DefaultCacheBehavior"]!["ResponseHeadersPolicyId"]!.ToJsonString(),
+            Ref(Assert.Single(_s.OfType("AWS::CloudFront::ResponseHeadersPolicy")).Id).ToJsonString());
+
+        var deployment = Assert.Single(_s.OfType("Custom::CDKBucketDeployment")).Resource["Properties"]!;
+        Assert.True(Same(deployment["DestinationBucketName"], Ref(webBucket)));
+        // config.json is generated from the API's endpoint at deploy time.
+        Assert.True(Contains(deployment["SourceMarkers"], GetAtt(_s.LogicalId("HttpApi"), "ApiEndpoint")));
+    }
+
+    [Fact]
+    public void Alarms_Always_WatchDeadLettersErrorsAndThrottles()
+    {
+        var alarms = _s.OfType("AWS::CloudWatch::Alarm").Select(a => a.Resource["Properties"]!).ToList();
+        foreach (var dlq in new[] { "ResizeQueueDlq", "ThumbnailQueueDlq" })
+        {
+            var dlqName = GetAtt(_s.LogicalId(dlq), "QueueName");
+            Assert.Single(alarms, a => (string?)a["MetricName"] == "ApproximateNumberOfMessagesVisible"
+                && Contains(a["Dimensions"], dlqName) && a["Threshold"]!.GetValue<double>() == 0
+                && (string?)a["ComparisonOperator"] == "GreaterThanThreshold");
+        }
+
+        foreach (var handler in PipelineEnvironment.Handlers)
+        {
+            var function = Ref(Function(handler).Id);
+            Assert.Single(alarms, a => (string?)a["MetricName"] == "Errors" && Contains(a["Dimensions"], function));
+            Assert.Single(alarms, a => (string?)a["MetricName"] == "Throttles" && Contains(a["Dimensions"], function));
+        }
+
+        Assert.Equal(8, alarms.Count);
+    }
+
+    [Fact]
+    public void Outputs_Always_NameTheEndpointsBucketsAndTable()
+    {
+        var outputs = _s.Json["Outputs"]!.AsObject();
+        Assert.Equal(["ApiUrl", "DerivedBucketName", "OriginalsBucketName", "TableName", "WebUrl"], outputs.Select(o => o.Key).Order(StringComparer.Ordinal));
+        Assert.True(Same(outputs["TableName"]!["Value"], Ref(Table)));
+        Assert.True(Same(outputs["ApiUrl"]!["Value"], GetAtt(_s.LogicalId("HttpApi"), "ApiEndpoint")));
+        Assert.True(Contains(outputs["WebUrl"]!["Value"], GetAtt(_s.LogicalId("WebDistribution"), "DomainName")));
+    }
+}

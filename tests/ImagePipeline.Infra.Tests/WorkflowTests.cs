@@ -1,0 +1,120 @@
+using System.Text.RegularExpressions;
+using YamlDotNet.RepresentationModel;
+
+namespace ImagePipeline.Infra.Tests;
+
+/// <summary>The GitHub workflows parse, hold the jobs CI relies on, and pin what they pull.</summary>
+public sealed partial class WorkflowTests
+{
+    private static readonly string s_workflows = Path.Combine(FunctionPackage.RepositoryRoot, ".github", "workflows");
+
+    private static YamlMappingNode Load(string file)
+    {
+        var stream = new YamlStream();
+        using var reader = new StreamReader(Path.Combine(s_workflows, file));
+        stream.Load(reader);
+        return (YamlMappingNode)Assert.Single(stream.Documents).RootNode;
+    }
+
+    private static YamlMappingNode Map(YamlNode node, string key) => (YamlMappingNode)((YamlMappingNode)node).Children[new YamlScalarNode(key)];
+
+    private static YamlNode? Get(YamlNode node, string key) =>
+        node is YamlMappingNode map && map.Children.TryGetValue(new YamlScalarNode(key), out var value) ? value : null;
+
+    private static IEnumerable<YamlMappingNode> Steps(YamlMappingNode job) => ((YamlSequenceNode)job.Children[new YamlScalarNode("steps")]).Cast<YamlMappingNode>();
+
+    private static string Runs(YamlMappingNode job) => string.Join('\n', Steps(job).Select(s => Get(s, "run")?.ToString()).OfType<string>());
+
+    [Fact]
+    public void Workflows_All_ParseAndPinEveryAction()
+    {
+        var files = Directory.GetFiles(s_workflows, "*.yml").Select(Path.GetFileName).ToList();
+        Assert.Contains("ci.yml", files);
+        foreach (var file in files)
+        {
+            var jobs = Map(Load(file!), "jobs");
+            Assert.NotEmpty(jobs.Children);
+            foreach (var (_, job) in jobs.Children)
+            {
+                Assert.Equal("ubuntu-latest", Get(job, "runs-on")?.ToString());
+                Assert.NotNull(Get(job, "timeout-minutes"));
+                foreach (var uses in Steps((YamlMappingNode)job).Select(s => Get(s, "uses")?.ToString()).OfType<string>())
+                {
+                    Assert.Matches(PinnedAction(), uses);
+                }
+
+            }
+        }
+    }
+
+    [Fact]
+    public void Ci_TestJob_RunsTheSuiteSynthesizesBothTargets()
+    {
+        var job = Map(Map(Load("ci.yml"), "jobs"), "test");
+        var runs = Runs(job);
+        Assert.Contains("bash .ci/run", runs, StringComparison.Ordinal);
+        Assert.Contains("npx cdk synth -c anonymousApi=true", runs, StringComparison.Ordinal);
+        Assert.Contains("-c target=localstack", runs, StringComparison.Ordinal);
+        Assert.Contains(Steps(job), s => Get(s, "uses")?.ToString() == "actions/setup-java@v4" && Get(Get(s, "with")!, "java-version")?.ToString() == "17");
+    }
+
+    [Fact]
+    public void Ci_AotJob_PublishesTheFunctionsNatively()
+    {
+        var runs = Runs(Map(Map(Load("ci.yml"), "jobs"), "aot"));
+        Assert.Contains("dotnet publish src/ImagePipeline.Functions -c Release -r linux-x64 -p:PublishAot=true", runs, StringComparison.Ordinal);
+    }
+
+    [Theory]
+    [InlineData("localstack-integration")]
+    [InlineData("localstack-deploy")]
+    public void Ci_LocalStackJobs_UseThePinnedImageThroughTheEndpointVariable(string jobName)
+    {
+        var job = Map(Map(Load("ci.yml"), "jobs"), jobName);
+        var localstack = Map(Map(job, "services"), "localstack");
+        // 4.15 and later need an auth token.
+        Assert.Equal("localstack/localstack:4.14.0", Get(localstack, "image")?.ToString());
+        Assert.Equal("http://localhost:4566", Get(Map(job, "env"), "AWS_ENDPOINT_URL")?.ToString());
+    }
+
+    [Fact]
+    public void Ci_IntegrationJob_RunsOnlyTheIntegrationCategory()
+    {
+        var runs = Runs(Map(Map(Load("ci.yml"), "jobs"), "localstack-integration"));
+        Assert.Contains("dotnet test ImagePipeline.sln --filter Category=Integration", runs, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public void Ci_DeployJob_DeploysWithPinnedCdklocalAndChecksAThumbnail()
+    {
+        var job = Map(Map(Load("ci.yml"), "jobs"), "localstack-deploy");
+        var volumes = (YamlSequenceNode)Get(Map(Map(job, "services"), "localstack"), "volumes")!;
+        Assert.Contains(volumes, v => v.ToString() == "/var/run/docker.sock:/var/run/docker.sock");
+
+        var runs = Runs(job);
+        Assert.Matches(@"aws-cdk-local@\d+\.\d+\.\d+ ", runs);
+        Assert.Contains("-c target=localstack", runs, StringComparison.Ordinal);
+        Assert.Contains("-c anonymousApi=true", runs, StringComparison.Ordinal);
+        var script = Assert.Single(ScriptCall().Matches(runs)).Groups[1].Value;
+        Assert.True(File.Exists(Path.Combine(FunctionPackage.RepositoryRoot, script)), script);
+        Assert.Contains(".ApiUrl", runs, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public void Ci_PinnedCdkCli_MatchesPackageJson()
+    {
+        var packageJson = File.ReadAllText(Path.Combine(FunctionPackage.RepositoryRoot, "package.json"));
+        var cli = CdkCliPin().Match(packageJson);
+        Assert.True(cli.Success);
+        Assert.Contains($"aws-cdk@{cli.Groups[1].Value}", Runs(Map(Map(Load("ci.yml"), "jobs"), "localstack-deploy")), StringComparison.Ordinal);
+    }
+
+    [GeneratedRegex(@"^[\w.-]+/[\w.-]+@(v\d+(\.\d+)*|[0-9a-f]{40})$")]
+    private static partial Regex PinnedAction();
+
+    [GeneratedRegex(@"bash (infra/scripts/[\w.-]+\.sh)")]
+    private static partial Regex ScriptCall();
+
+    [GeneratedRegex("\"aws-cdk\": \"(\\d+\\.\\d+\\.\\d+)\"")]
+    private static partial Regex CdkCliPin();
+}
