@@ -38,6 +38,26 @@ if (args is ["pipeline", .. var rest])
     return await new PipelineBenchmark(pipeline, Console.Out).RunAsync();
 }
 
+// dotnet run -c Release --project tests/ImagePipeline.Benchmarks -- lambda [--runs 3] [--warm 5] [--package DIR] ...
+if (args is ["lambda", .. var lambdaArgs])
+{
+    if (lambdaArgs.Any(a => a is "-h" or "--help"))
+    {
+        Console.WriteLine(LambdaModeOptions.Usage);
+        return 0;
+    }
+
+    var lambda = LambdaModeOptions.Parse(lambdaArgs, out var lambdaError);
+    if (lambda is null)
+    {
+        Console.Error.WriteLine("error: " + lambdaError);
+        Console.Error.WriteLine(LambdaModeOptions.Usage);
+        return 1;
+    }
+
+    return await new LambdaBenchmark(lambda, Console.Out).RunAsync();
+}
+
 var options = BenchmarkOptions.Parse(args, out var error);
 if (options is null)
 {

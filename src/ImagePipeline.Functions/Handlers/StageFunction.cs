@@ -1,0 +1,96 @@
+using System.Text.Json;
+using ImagePipeline.Core.Catalog;
+using ImagePipeline.Core.Services;
+using ImagePipeline.Functions.Events;
+using ImagePipeline.Functions.Observability;
+using ImagePipeline.Functions.Runtime;
+
+namespace ImagePipeline.Functions.Handlers;
+
+/// <summary>
+/// The resize or thumbnail function: an SQS batch of S3 notifications in, the partial batch response out. Each message
+/// goes through Core's <see cref="StageProcessor"/> with its receive count as the attempt, so the last allowed receive
+/// records the stage failed instead of retrying; only messages worth another receive are returned as failures.
+/// </summary>
+internal sealed class StageFunction(Stage stage, StageProcessor processor, JsonLogger log, MetricsWriter metrics, TimeSpan startReserve) : IFunctionHandler
+{
+    /// <summary>
+    /// A message is not started with less time than this left: half-done work would be thrown away, so it goes back
+    /// to the queue untouched instead.
+    /// </summary>
+    public static readonly TimeSpan DefaultStartReserve = TimeSpan.FromSeconds(3);
+
+    public async Task<byte[]> HandleAsync(ReadOnlyMemory<byte> payload, InvocationContext context)
+    {
+        var batch = JsonSerializer.Deserialize(payload.Span, FunctionJsonContext.Default.SqsEvent)
+            ?? throw new InvalidDataException("The event is not an SQS batch (null).");
+        var messages = batch.Records ?? [];
+
+        // Without ids no failure could be reported, and acknowledging would lose the messages: fail the whole batch.
+        if (messages.FirstOrDefault(m => string.IsNullOrEmpty(m.MessageId)) is not null)
+        {
+            throw new InvalidDataException("The event is not an SQS batch: a record has no messageId.");
+        }
+
+        var failures = new List<SqsBatchItemFailure>();
+        for (var i = 0; i < messages.Count; i++)
+        {
+            var message = messages[i];
+            if (context.Remaining < startReserve || context.CancellationToken.IsCancellationRequested)
+            {
+                log.Warning(
+                    "Deadline near ({RemainingMs:0} ms left): {Deferred} of {Total} messages returned to the queue unprocessed",
+                    context.Remaining.TotalMilliseconds, messages.Count - i, messages.Count);
+                failures.AddRange(messages.Skip(i).Select(m => new SqsBatchItemFailure(m.MessageId!)));
+                break;
+            }
+
+            var reports = await processor.ProcessMessageAsync(stage, message.Body ?? "", message.ReceiveCount, context.CancellationToken).ConfigureAwait(false);
+            foreach (var report in reports)
+            {
+                Record(message, report);
+            }
+
+            if (reports.Any(r => r.Disposition == StageDisposition.Retry))
+            {
+                failures.Add(new SqsBatchItemFailure(message.MessageId!));
+            }
+        }
+
+        return JsonSerializer.SerializeToUtf8Bytes(new SqsBatchResponse(failures), FunctionJsonContext.Default.SqsBatchResponse);
+    }
+
+    private void Record(SqsMessage message, StageReport report)
+    {
+        var level = report.Outcome switch
+        {
+            "retry" => LogLevel.Warning,
+            "gave-up" => LogLevel.Error,
+            _ => LogLevel.Information,
+        };
+        log.Write(
+            level,
+            null,
+            "Stage {Stage} {Outcome} image {ImageId} code {ErrorCode} in {ElapsedMs:0} ms, {OutputBytes} bytes, message {MessageId} receive {ReceiveCount}: {Detail}",
+            [stage.ToName(), report.Outcome, report.ImageId, report.ErrorCode, report.Elapsed.TotalMilliseconds, report.OutputBytes, message.MessageId, message.ReceiveCount, report.Detail]);
+
+        switch (report.Outcome)
+        {
+            case "done":
+                metrics.Emit([
+                    new Metric("ImagesProcessed", "Count", 1),
+                    new Metric("ProcessingTime", "Milliseconds", report.Elapsed.TotalMilliseconds),
+                    new Metric("OutputBytes", "Bytes", report.OutputBytes),
+                ]);
+                break;
+            case "failed" or "gave-up":
+                metrics.Emit(
+                    [new Metric("ImagesFailed", "Count", 1), new Metric("ProcessingTime", "Milliseconds", report.Elapsed.TotalMilliseconds)],
+                    new KeyValuePair<string, string>("ErrorCode", report.ErrorCode ?? "unknown"));
+                break;
+            case "retry":
+                metrics.Emit([new Metric("TransientFailures", "Count", 1)]);
+                break;
+        }
+    }
+}

@@ -1,0 +1,71 @@
+using System.Reflection;
+using System.Security.Cryptography;
+using ImagePipeline.Aws;
+using ImagePipeline.Core.Catalog;
+using ImagePipeline.Core.Imaging;
+using ImagePipeline.Core.Services;
+using ImagePipeline.Functions.Handlers;
+using ImagePipeline.Functions.Observability;
+using ImagePipeline.Http;
+using ImagePipeline.Imaging;
+
+namespace ImagePipeline.Functions.Hosting;
+
+/// <summary>
+/// The composition root, run once per cold start: the SDK clients (singletons for the life of the execution
+/// environment, so connections are reused across invocations), the adapters, Core's services and the handler.
+/// </summary>
+internal static class FunctionComposition
+{
+    /// <summary>Owner of every image until authentication lands (then: the JWT subject).</summary>
+    public const string AnonymousOwner = "anonymous";
+
+    public static IFunctionHandler Create(FunctionSettings settings, JsonLogger log, MetricsWriter metrics, TimeProvider clock)
+    {
+        ArgumentNullException.ThrowIfNull(settings);
+        var store = new S3ObjectStore(
+            AwsClients.CreateS3(settings.S3PathStyle),
+            new S3StoreOptions { OriginalsBucket = settings.OriginalsBucket, DerivedBucket = settings.DerivedBucket },
+            clock);
+        var catalog = new DynamoImageCatalog(AwsClients.CreateDynamoDb(), settings.Table, clock);
+        var engine = new LibvipsImageEngine();
+        var options = new PipelineOptions
+        {
+            MaxAttempts = settings.MaxReceives,
+            ExposeGps = settings.ExposeGps,
+
+            // The stage functions sign no cursors, but the options demand a key: a throw-away one serves.
+            CursorKey = settings.CursorKey ?? RandomNumberGenerator.GetBytes(32),
+        };
+        options.Validate();
+        log.Information(
+            "Function {Function} initialised: libvips {Libvips} from {LibvipsSource}, formats {Formats}, max receives {MaxReceives}",
+            settings.Handler, LibvipsImageEngine.LibvipsVersion, LibvipsImageEngine.LibvipsSource,
+            string.Join(",", engine.DecodableFormats.Select(f => f.ToName())), settings.MaxReceives);
+
+        if (settings.Handler == "api")
+        {
+            var api = new ImageApi(
+                new UploadService(catalog, store, engine.DecodableFormats, options, clock),
+                new ImageQueries(catalog, store, options),
+                new DeleteService(catalog, store, options, clock),
+                _ => AnonymousOwner,
+                engine.DecodableFormats,
+                Version,
+                options,
+                (request, error) => log.Error(error, "Unhandled error serving {Method} {Path}", request.Method, request.Path));
+            return new ApiFunction(api, log, metrics);
+        }
+
+        if (!CatalogNames.TryParseStage(settings.Handler, out var stage))
+        {
+            throw new FunctionConfigurationException($"No stage is called '{settings.Handler}'.");
+        }
+
+        return new StageFunction(stage, new StageProcessor(catalog, store, engine, options, clock), log, metrics, StageFunction.DefaultStartReserve);
+    }
+
+    /// <summary>The informational version without the source-revision suffix.</summary>
+    public static string Version { get; } =
+        typeof(FunctionComposition).Assembly.GetCustomAttribute<AssemblyInformationalVersionAttribute>()?.InformationalVersion.Split('+')[0] ?? "0.0.0";
+}

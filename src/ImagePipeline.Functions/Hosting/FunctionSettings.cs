@@ -1,0 +1,118 @@
+using System.Globalization;
+using ImagePipeline.Core.Services;
+
+namespace ImagePipeline.Functions.Hosting;
+
+/// <summary>A required environment variable is missing or unusable; the message names it.</summary>
+internal sealed class FunctionConfigurationException(string message) : Exception(message);
+
+/// <summary>
+/// The function's configuration, read once from the environment the CDK stack sets (names in
+/// <see cref="PipelineEnvironment"/>) and validated before any client exists, so a broken deployment fails its init
+/// with the variable's name instead of failing every event.
+/// </summary>
+internal sealed record FunctionSettings
+{
+    /// <summary>Which function this process serves: <c>resize</c>, <c>thumbnail</c> or <c>api</c>.</summary>
+    public required string Handler { get; init; }
+
+    public required string OriginalsBucket { get; init; }
+
+    public required string DerivedBucket { get; init; }
+
+    public required string Table { get; init; }
+
+    /// <summary>The list-cursor signing key; required by the api function only.</summary>
+    public byte[]? CursorKey { get; init; }
+
+    public bool ExposeGps { get; init; }
+
+    /// <summary>The queues' maxReceiveCount: the receive on which a transient failure is recorded as <c>internal</c>.</summary>
+    public int MaxReceives { get; init; } = 5;
+
+    public bool S3PathStyle { get; init; }
+
+    /// <summary>Reads and validates; throws <see cref="FunctionConfigurationException"/> naming the first bad variable.</summary>
+    public static FunctionSettings Read(Func<string, string?> environment)
+    {
+        ArgumentNullException.ThrowIfNull(environment);
+        var handler = Required(environment, PipelineEnvironment.Handler);
+        if (!PipelineEnvironment.Handlers.Contains(handler))
+        {
+            throw new FunctionConfigurationException(
+                $"{PipelineEnvironment.Handler} is '{handler}'; it must be one of: {string.Join(", ", PipelineEnvironment.Handlers)}.");
+        }
+
+        return new FunctionSettings
+        {
+            Handler = handler,
+            OriginalsBucket = Required(environment, PipelineEnvironment.OriginalsBucket),
+            DerivedBucket = Required(environment, PipelineEnvironment.DerivedBucket),
+            Table = Required(environment, PipelineEnvironment.Table),
+            CursorKey = handler == "api" ? CursorKeyOf(Required(environment, PipelineEnvironment.CursorKey)) : null,
+            ExposeGps = Flag(environment, PipelineEnvironment.ExposeGps),
+            MaxReceives = Count(environment, PipelineEnvironment.MaxReceives, 5),
+            S3PathStyle = Flag(environment, PipelineEnvironment.S3PathStyle),
+        };
+    }
+
+    private static string Required(Func<string, string?> environment, string name)
+    {
+        var value = environment(name);
+        return string.IsNullOrWhiteSpace(value)
+            ? throw new FunctionConfigurationException($"The environment variable {name} is not set; the {Purpose(name)} cannot be configured without it.")
+            : value.Trim();
+    }
+
+    private static string Purpose(string name) => name switch
+    {
+        PipelineEnvironment.Handler => "function to serve",
+        PipelineEnvironment.OriginalsBucket => "originals bucket",
+        PipelineEnvironment.DerivedBucket => "derived bucket",
+        PipelineEnvironment.Table => "images table",
+        PipelineEnvironment.CursorKey => "list-cursor signing key",
+        _ => "function",
+    };
+
+    private static byte[] CursorKeyOf(string text)
+    {
+        byte[] key;
+        try
+        {
+            key = Convert.FromBase64String(text);
+        }
+        catch (FormatException)
+        {
+            throw new FunctionConfigurationException($"{PipelineEnvironment.CursorKey} is not valid base64.");
+        }
+
+        return key.Length >= 32
+            ? key
+            : throw new FunctionConfigurationException($"{PipelineEnvironment.CursorKey} holds {key.Length} bytes; it needs at least 32.");
+    }
+
+    private static bool Flag(Func<string, string?> environment, string name)
+    {
+        var value = environment(name)?.Trim();
+        return value switch
+        {
+            null or "" => false,
+            _ when value.Equals("true", StringComparison.OrdinalIgnoreCase) || value == "1" => true,
+            _ when value.Equals("false", StringComparison.OrdinalIgnoreCase) || value == "0" => false,
+            _ => throw new FunctionConfigurationException($"{name} is '{value}'; use true or false."),
+        };
+    }
+
+    private static int Count(Func<string, string?> environment, string name, int fallback)
+    {
+        var value = environment(name)?.Trim();
+        if (string.IsNullOrEmpty(value))
+        {
+            return fallback;
+        }
+
+        return int.TryParse(value, NumberStyles.None, CultureInfo.InvariantCulture, out var count) && count is >= 1 and <= 1000
+            ? count
+            : throw new FunctionConfigurationException($"{name} is '{value}'; it must be a whole number from 1 to 1000.");
+    }
+}

@@ -1,0 +1,176 @@
+using System.Text.Json;
+using ImagePipeline.Core.Storage;
+using ImagePipeline.Emulators;
+using ImagePipeline.Functions.Events;
+
+namespace ImagePipeline.Functions.Tests;
+
+/// <summary>
+/// The published bootstrap serving the api function: every route of the contract through API Gateway payload 2.0
+/// events, with a real upload through the presigned URL and the two stage functions in between.
+/// </summary>
+[Collection(BootstrapCollection.Name)]
+[Trait("Category", "Integration")]
+public sealed class ApiFunctionIntegrationTests(PublishedPackage package, AwsEmulators emulators)
+{
+    private static CancellationToken Token => TestContext.Current.CancellationToken;
+
+    private sealed record Answer(int Status, IReadOnlyDictionary<string, string> Headers, string Body, bool IsBase64Encoded)
+    {
+        public JsonElement Json => JsonDocument.Parse(Body).RootElement.Clone();
+
+        public string? Header(string name) => Headers.FirstOrDefault(h => h.Key.Equals(name, StringComparison.OrdinalIgnoreCase)).Value;
+    }
+
+    private static async Task<Answer> SendAsync(BootstrapProcess api, string method, string path, string query = "", string? body = null, bool base64 = false)
+    {
+        var result = await api.InvokeAsync(Deployment.ApiEvent(method, path, query, body, base64));
+        Assert.False(result.IsError, $"{method} {path}: {result.Body}{Environment.NewLine}{api.Output}");
+        var response = JsonSerializer.Deserialize(result.Body, FunctionJsonContext.Default.HttpApiResponse)!;
+        return new Answer(response.StatusCode, response.Headers, response.Body, response.IsBase64Encoded);
+    }
+
+    private static void AssertProblem(Answer answer, int status, string? imageStatus = null)
+    {
+        Assert.Equal(status, answer.Status);
+        Assert.Equal("application/problem+json", answer.Header("Content-Type"));
+        Assert.False(answer.IsBase64Encoded);
+        Assert.Equal(status, answer.Json.GetProperty("status").GetInt32());
+        if (imageStatus is not null)
+        {
+            Assert.Equal(imageStatus, answer.Json.GetProperty("imageStatus").GetString());
+        }
+    }
+
+    [Fact]
+    public async Task Api_EveryRoute_AnswersTheContractsStatusesAndBodies()
+    {
+        var deployment = await Deployment.CreateAsync(emulators, Token);
+        await using var api = BootstrapProcess.Start(package.Bootstrap, deployment.Environment("api"));
+        var photo = await File.ReadAllBytesAsync(Path.Combine(AppContext.BaseDirectory, "sample-images", "photos", "camera-gps.jpg"), Token);
+
+        var health = await SendAsync(api, "GET", "/v1/health");
+        Assert.Equal(200, health.Status);
+        Assert.Equal("ok", health.Json.GetProperty("status").GetString());
+        Assert.Contains("jpeg", health.Json.GetProperty("formats").EnumerateArray().Select(f => f.GetString()));
+        Assert.Equal("no-store", health.Header("Cache-Control"));
+
+        var openApi = await SendAsync(api, "GET", "/v1/openapi.json");
+        Assert.Equal(200, openApi.Status);
+        Assert.StartsWith("3.1", openApi.Json.GetProperty("openapi").GetString(), StringComparison.Ordinal);
+
+        // Function URLs send bodies base64-encoded: both forms must work.
+        var uploadBody = $$"""{"fileName":"camera gps.jpg","contentType":"image/jpeg","contentLength":{{photo.Length}}}""";
+        var created = await SendAsync(api, "POST", "/v1/uploads", body: uploadBody, base64: true);
+        Assert.Equal(201, created.Status);
+        var id = created.Json.GetProperty("imageId").GetString()!;
+        Assert.Equal($"/v1/images/{id}", created.Header("Location"));
+        var upload = created.Json.GetProperty("upload");
+        Assert.Equal("PUT", upload.GetProperty("method").GetString());
+
+        AssertProblem(await SendAsync(api, "POST", "/v1/uploads", body: """{"fileName":"a.bmp","contentType":"image/bmp","contentLength":10}"""), 415);
+        AssertProblem(await SendAsync(api, "POST", "/v1/uploads", body: """{"fileName":"a.jpg","contentType":"image/jpeg","contentLength":1000000000}"""), 413);
+        AssertProblem(await SendAsync(api, "POST", "/v1/uploads", body: "{not json"), 400);
+        AssertProblem(await SendAsync(api, "POST", "/v1/uploads", body: "%%%", base64: false), 400);
+
+        var pending = await SendAsync(api, "GET", $"/v1/images/{id}");
+        Assert.Equal(200, pending.Status);
+        Assert.Equal("pending", pending.Json.GetProperty("status").GetString());
+        Assert.Equal("camera gps.jpg", pending.Json.GetProperty("fileName").GetString());
+        AssertProblem(await SendAsync(api, "GET", $"/v1/images/{id}/thumbnail"), 409, "pending");
+        AssertProblem(await SendAsync(api, "GET", $"/v1/images/{id}/renditions/w640"), 409, "pending");
+        AssertProblem(await SendAsync(api, "GET", $"/v1/images/{id}/original"), 409, "pending");
+
+        // The client's upload: exactly the returned headers, to the presigned URL.
+        using (var http = new HttpClient())
+        using (var put = new HttpRequestMessage(HttpMethod.Put, upload.GetProperty("url").GetString()) { Content = new ByteArrayContent(photo) })
+        {
+            foreach (var header in upload.GetProperty("headers").EnumerateObject())
+            {
+                if (!put.Headers.TryAddWithoutValidation(header.Name, header.Value.GetString()))
+                {
+                    put.Content.Headers.TryAddWithoutValidation(header.Name, header.Value.GetString());
+                }
+            }
+
+            using var stored = await http.SendAsync(put, Token);
+            Assert.True(stored.IsSuccessStatusCode, $"PUT to the presigned URL answered {(int)stored.StatusCode}: {await stored.Content.ReadAsStringAsync(Token)}");
+        }
+
+        // S3 → SNS → SQS → the two stage functions.
+        var notification = await deployment.NotificationAsync(ObjectKeys.Original(Guid.Parse(id)), Token);
+        foreach (var stage in new[] { "resize", "thumbnail" })
+        {
+            await using var function = BootstrapProcess.Start(package.Bootstrap, deployment.Environment(stage));
+            var result = await function.InvokeAsync(Deployment.SqsBatch(("m-" + stage, notification, 1)));
+            Assert.Empty(Deployment.Failures(result.Body));
+        }
+
+        var ready = await SendAsync(api, "GET", $"/v1/images/{id}");
+        Assert.Equal(200, ready.Status);
+        Assert.Equal("ready", ready.Json.GetProperty("status").GetString());
+        Assert.Equal(["w320", "w640", "w1280", "w2048"], ready.Json.GetProperty("renditions").EnumerateArray().Select(r => r.GetProperty("name").GetString()));
+        Assert.Equal(JsonValueKind.Null, ready.Json.GetProperty("metadata").GetProperty("gps").ValueKind);
+
+        var page = await SendAsync(api, "GET", "/v1/images", "limit=5");
+        Assert.Equal(200, page.Status);
+        var item = Assert.Single(page.Json.GetProperty("items").EnumerateArray());
+        Assert.Equal(id, item.GetProperty("id").GetString());
+        Assert.StartsWith("http", item.GetProperty("thumbnailUrl").GetString(), StringComparison.Ordinal);
+        Assert.Equal(JsonValueKind.Null, page.Json.GetProperty("nextCursor").ValueKind);
+        AssertProblem(await SendAsync(api, "GET", "/v1/images", "cursor=forged%2Bcursor"), 400);
+        AssertProblem(await SendAsync(api, "GET", "/v1/images", "limit=0"), 400);
+
+        var thumbnail = await SendAsync(api, "GET", $"/v1/images/{id}/thumbnail");
+        Assert.Equal(302, thumbnail.Status);
+        Assert.Equal("", thumbnail.Body);
+        using (var http = new HttpClient())
+        {
+            var bytes = await http.GetByteArrayAsync(thumbnail.Header("Location"), Token);
+            Assert.True(bytes.AsSpan(8, 4).SequenceEqual("WEBP"u8), "the thumbnail URL must serve the WebP");
+        }
+
+        Assert.Equal(302, (await SendAsync(api, "GET", $"/v1/images/{id}/renditions/w640")).Status);
+        Assert.Equal(302, (await SendAsync(api, "GET", $"/v1/images/{id}/original")).Status);
+        AssertProblem(await SendAsync(api, "GET", $"/v1/images/{id}/renditions/w4096"), 404);
+        AssertProblem(await SendAsync(api, "GET", "/v1/images/not-an-id"), 404);
+        AssertProblem(await SendAsync(api, "GET", $"/v1/images/{Guid.CreateVersion7()}"), 404);
+        AssertProblem(await SendAsync(api, "GET", "/v2/anything"), 404);
+        AssertProblem(await SendAsync(api, "PATCH", "/v1/health"), 405);
+
+        var deleted = await SendAsync(api, "DELETE", $"/v1/images/{id}");
+        Assert.Equal((204, ""), (deleted.Status, deleted.Body));
+        AssertProblem(await SendAsync(api, "GET", $"/v1/images/{id}"), 404);
+        AssertProblem(await SendAsync(api, "DELETE", $"/v1/images/{id}"), 404);
+        Assert.Null(await deployment.DerivedAsync(ObjectKeys.Thumbnail(Guid.Parse(id), 1, 256), Token));
+
+        // One JSON log line and one EMF line per request.
+        Assert.True(api.JsonLines.Count(l => l.TryGetProperty("ApiRequests", out _)) >= 25);
+    }
+
+    [Fact]
+    public async Task Api_PayloadVersion1_InvocationErrorNamingTheFormat()
+    {
+        var deployment = await Deployment.CreateAsync(emulators, Token);
+        await using var api = BootstrapProcess.Start(package.Bootstrap, deployment.Environment("api"));
+
+        var result = await api.InvokeAsync(Deployment.ApiEvent("GET", "/v1/health", version: "1.0"));
+
+        Assert.True(result.IsError);
+        Assert.Contains("2.0", JsonDocument.Parse(result.Body).RootElement.GetProperty("errorMessage").GetString(), StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task Api_MissingCursorKey_InitErrorNamesIt()
+    {
+        var deployment = await Deployment.CreateAsync(emulators, Token);
+        var environment = deployment.Environment("api");
+        environment.Remove("IMAGEPIPELINE_CURSOR_KEY");
+        await using var api = BootstrapProcess.Start(package.Bootstrap, environment);
+
+        var error = await api.Runtime.InitError.WaitAsync(TimeSpan.FromSeconds(30), Token);
+
+        Assert.Contains("IMAGEPIPELINE_CURSOR_KEY", error.Body, StringComparison.Ordinal);
+        Assert.NotEqual(0, await api.WaitForExitAsync(TimeSpan.FromSeconds(30)));
+    }
+}

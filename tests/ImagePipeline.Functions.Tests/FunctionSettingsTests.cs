@@ -1,0 +1,86 @@
+using ImagePipeline.Core.Services;
+using ImagePipeline.Functions.Hosting;
+
+namespace ImagePipeline.Functions.Tests;
+
+public sealed class FunctionSettingsTests
+{
+    private static readonly string Key = Convert.ToBase64String(new byte[32]);
+
+    private static Dictionary<string, string?> Complete(string handler) => new()
+    {
+        [PipelineEnvironment.Handler] = handler,
+        [PipelineEnvironment.OriginalsBucket] = "originals",
+        [PipelineEnvironment.DerivedBucket] = "derived",
+        [PipelineEnvironment.Table] = "images",
+        [PipelineEnvironment.CursorKey] = Key,
+    };
+
+    private static FunctionSettings Read(Dictionary<string, string?> environment) => FunctionSettings.Read(name => environment.GetValueOrDefault(name));
+
+    [Fact]
+    public void Read_Complete_ValuesAndDefaults()
+    {
+        var settings = Read(Complete("api"));
+
+        Assert.Equal(("api", "originals", "derived", "images"), (settings.Handler, settings.OriginalsBucket, settings.DerivedBucket, settings.Table));
+        Assert.Equal(32, settings.CursorKey!.Length);
+        Assert.Equal((5, false, false), (settings.MaxReceives, settings.ExposeGps, settings.S3PathStyle));
+    }
+
+    [Theory]
+    [InlineData(PipelineEnvironment.Table)]
+    [InlineData(PipelineEnvironment.OriginalsBucket)]
+    [InlineData(PipelineEnvironment.DerivedBucket)]
+    [InlineData(PipelineEnvironment.Handler)]
+    [InlineData(PipelineEnvironment.CursorKey)]
+    public void Read_ApiMissingVariable_MessageNamesIt(string missing)
+    {
+        var environment = Complete("api");
+        environment[missing] = " ";
+
+        var error = Assert.Throws<FunctionConfigurationException>(() => Read(environment));
+
+        Assert.Contains(missing, error.Message, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public void Read_StageWithoutCursorKey_Accepted()
+    {
+        var environment = Complete("thumbnail");
+        environment.Remove(PipelineEnvironment.CursorKey);
+
+        Assert.Null(Read(environment).CursorKey);
+    }
+
+    [Theory]
+    [InlineData(PipelineEnvironment.Handler, "resizer")]
+    [InlineData(PipelineEnvironment.CursorKey, "c2hvcnQ=")]
+    [InlineData(PipelineEnvironment.CursorKey, "%%%")]
+    [InlineData(PipelineEnvironment.MaxReceives, "0")]
+    [InlineData(PipelineEnvironment.MaxReceives, "five")]
+    [InlineData(PipelineEnvironment.ExposeGps, "yes")]
+    [InlineData(PipelineEnvironment.S3PathStyle, "maybe")]
+    public void Read_InvalidValue_MessageNamesTheVariable(string name, string value)
+    {
+        var environment = Complete("api");
+        environment[name] = value;
+
+        var error = Assert.Throws<FunctionConfigurationException>(() => Read(environment));
+
+        Assert.Contains(name, error.Message, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public void Read_OptionalValues_Parsed()
+    {
+        var environment = Complete("resize");
+        environment[PipelineEnvironment.MaxReceives] = "3";
+        environment[PipelineEnvironment.ExposeGps] = "TRUE";
+        environment[PipelineEnvironment.S3PathStyle] = "1";
+
+        var settings = Read(environment);
+
+        Assert.Equal((3, true, true), (settings.MaxReceives, settings.ExposeGps, settings.S3PathStyle));
+    }
+}
