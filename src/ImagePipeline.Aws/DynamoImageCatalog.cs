@@ -20,14 +20,12 @@ public sealed class DynamoImageCatalog : IImageCatalog
     private readonly string _tableName;
 
     /// <summary>
-    /// A catalog on <paramref name="tableName"/> (a table made from <see cref="CatalogTableSchema"/>). Every time it
-    /// writes comes from the caller (records and outcomes carry their own), so <paramref name="clock"/> is only
-    /// checked: it keeps the constructor alike across the adapters the function host composes.
+    /// A catalog on <paramref name="tableName"/> (a table made from <see cref="CatalogTableSchema"/>). It needs no clock:
+    /// every time it writes comes from the caller (records and outcomes carry their own).
     /// </summary>
-    public DynamoImageCatalog(IAmazonDynamoDB dynamo, string tableName, TimeProvider clock)
+    public DynamoImageCatalog(IAmazonDynamoDB dynamo, string tableName)
     {
         ArgumentNullException.ThrowIfNull(dynamo);
-        ArgumentNullException.ThrowIfNull(clock);
         if (string.IsNullOrWhiteSpace(tableName))
         {
             throw new ArgumentException("The DynamoDB catalog needs a table name (IMAGEPIPELINE_TABLE).", nameof(tableName));

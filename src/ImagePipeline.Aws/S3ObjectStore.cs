@@ -197,7 +197,7 @@ public sealed class S3ObjectStore : IObjectStore
         var request = PresignRequest(BucketName(bucket), key, HttpVerb.GET, expiresIn);
         if (downloadFileName is not null)
         {
-            request.ResponseHeaderOverrides.ContentDisposition = ContentDispositionValue.Attachment(downloadFileName);
+            request.ResponseHeaderOverrides.ContentDisposition = ContentDisposition.For(downloadFileName);
         }
 
         return new Uri(_s3.GetPreSignedURL(request));

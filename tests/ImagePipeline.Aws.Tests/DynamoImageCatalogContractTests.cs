@@ -1,5 +1,4 @@
 using ImagePipeline.Contract.Tests.Contracts;
-using ImagePipeline.Contract.Tests.Support;
 using ImagePipeline.Core.Catalog;
 using ImagePipeline.Emulators;
 
@@ -13,7 +12,7 @@ public sealed class DynamoImageCatalogContractTests(AwsEmulators emulators) : Im
     // TTL off: the contract dates its records from 2025 (expiry past), and DynamoDB Local's TTL sweeper would delete
     // them mid-test. Expiry is the contract's business here, through PurgeExpiredAsync; the TTL setup has its own test.
     protected override async Task<IImageCatalog> CreateCatalogAsync() =>
-        await emulators.CreateCatalogAsync(new FakeTimeProvider(T0), Ct, timeToLive: false);
+        await emulators.CreateCatalogAsync(Ct, timeToLive: false);
 
     [Fact]
     public async Task CreateAsync_ThenTableItem_HasTheSchemaKeysAndEpochSecondsTtl()
@@ -33,7 +32,7 @@ public sealed class DynamoImageCatalogContractTests(AwsEmulators emulators) : Im
     [Fact]
     public async Task CatalogTableSetup_NewTable_HasTtlOnTheSchemaAttributeAndAnAllProjectionIndex()
     {
-        var catalog = await emulators.CreateCatalogAsync(TimeProvider.System, Ct);
+        var catalog = await emulators.CreateCatalogAsync(Ct);
 
         var ttl = await emulators.DynamoDb.DescribeTimeToLiveAsync(catalog.TableName, Ct);
         var table = (await emulators.DynamoDb.DescribeTableAsync(catalog.TableName, Ct)).Table;

@@ -167,7 +167,7 @@ public sealed class DynamoImageCatalogTests
             Failure = new ConditionalCheckFailedException("failed"),
             StoredItem = CatalogItem.ToItem(FullRecord() with { SourceEtag = "other" }),
         };
-        var catalog = new DynamoImageCatalog(dynamo, "images", TimeProvider.System);
+        var catalog = new DynamoImageCatalog(dynamo, "images");
 
         var result = await catalog.ApplyStageAsync(
             new StageOutcome(FullRecord().Id, Stage.Thumbnail, Etag, StageState.Done, null, null, null, null, null, T0), Ct);
@@ -192,7 +192,7 @@ public sealed class DynamoImageCatalogTests
     public async Task AnyWrite_ThrottlingServerErrorsOrTimeouts_AreTransient(Exception failure)
     {
         using var dynamo = new FakeDynamoDbClient { Failure = failure };
-        var catalog = new DynamoImageCatalog(dynamo, "images", TimeProvider.System);
+        var catalog = new DynamoImageCatalog(dynamo, "images");
 
         var thrown = await Assert.ThrowsAsync<TransientStorageException>(() => catalog.CreateAsync(FullRecord(), Ct));
         await Assert.ThrowsAsync<TransientStorageException>(
@@ -210,7 +210,7 @@ public sealed class DynamoImageCatalogTests
             Failure = new AmazonDynamoDBException("bad", ErrorType.Sender, "ValidationException", "r", HttpStatusCode.BadRequest),
         };
 
-        var thrown = await Assert.ThrowsAnyAsync<Exception>(() => new DynamoImageCatalog(dynamo, "images", TimeProvider.System).CreateAsync(FullRecord(), Ct));
+        var thrown = await Assert.ThrowsAnyAsync<Exception>(() => new DynamoImageCatalog(dynamo, "images").CreateAsync(FullRecord(), Ct));
 
         Assert.IsType<AmazonDynamoDBException>(thrown);
     }
@@ -220,7 +220,7 @@ public sealed class DynamoImageCatalogTests
     {
         using var dynamo = new FakeDynamoDbClient();
 
-        var thrown = Assert.Throws<ArgumentException>(() => new DynamoImageCatalog(dynamo, " ", TimeProvider.System));
+        var thrown = Assert.Throws<ArgumentException>(() => new DynamoImageCatalog(dynamo, " "));
 
         Assert.Contains("IMAGEPIPELINE_TABLE", thrown.Message, StringComparison.Ordinal);
     }

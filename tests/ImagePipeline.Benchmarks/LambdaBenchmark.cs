@@ -71,7 +71,7 @@ internal sealed class LambdaBenchmark(LambdaModeOptions options, TextWriter outp
 
             var buckets = await emulators.CreateBucketsAsync(CancellationToken.None);
             var table = await emulators.CreateTableAsync(CancellationToken.None);
-            var deployment = new Target(emulators, buckets, table, new DynamoImageCatalog(emulators.DynamoDb, table, TimeProvider.System));
+            var deployment = new Target(emulators, buckets, table, new DynamoImageCatalog(emulators.DynamoDb, table));
 
             var cold = await ColdStartAsync(bootstrap, deployment, mp12);
             var memory = new List<(string Name, string Stage, ChildResult? Result, string? Error)>

@@ -124,8 +124,8 @@ public sealed class AwsEmulators : IAsyncLifetime
         new(S3, await CreateBucketsAsync(ct).ConfigureAwait(false), clock, Credentials);
 
     /// <summary>A DynamoDB catalog on a fresh table (see <see cref="CreateTableAsync"/> for <paramref name="timeToLive"/>).</summary>
-    public async Task<DynamoImageCatalog> CreateCatalogAsync(TimeProvider clock, CancellationToken ct, bool timeToLive = true) =>
-        new(DynamoDb, await CreateTableAsync(ct, timeToLive).ConfigureAwait(false), clock);
+    public async Task<DynamoImageCatalog> CreateCatalogAsync(CancellationToken ct, bool timeToLive = true) =>
+        new(DynamoDb, await CreateTableAsync(ct, timeToLive).ConfigureAwait(false));
 
     public async ValueTask DisposeAsync()
     {

@@ -25,7 +25,7 @@ internal sealed class Deployment
         Emulators = emulators;
         Buckets = buckets;
         Table = table;
-        Catalog = new DynamoImageCatalog(emulators.DynamoDb, table, TimeProvider.System);
+        Catalog = new DynamoImageCatalog(emulators.DynamoDb, table);
     }
 
     public AwsEmulators Emulators { get; }

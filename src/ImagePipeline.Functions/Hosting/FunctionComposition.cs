@@ -27,7 +27,7 @@ internal static class FunctionComposition
             AwsClients.CreateS3(settings.S3PathStyle),
             new S3StoreOptions { OriginalsBucket = settings.OriginalsBucket, DerivedBucket = settings.DerivedBucket },
             clock);
-        var catalog = new DynamoImageCatalog(AwsClients.CreateDynamoDb(), settings.Table, clock);
+        var catalog = new DynamoImageCatalog(AwsClients.CreateDynamoDb(), settings.Table);
         var engine = new LibvipsImageEngine();
         var options = new PipelineOptions
         {

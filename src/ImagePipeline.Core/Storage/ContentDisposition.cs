@@ -1,22 +1,22 @@
-using System.Globalization;
 using System.Text;
 
-namespace ImagePipeline.Aws;
+namespace ImagePipeline.Core.Storage;
 
 /// <summary>
-/// RFC 6266 <c>Content-Disposition</c> values for presigned downloads (sent back by S3 through
-/// <c>response-content-disposition</c>). Same output as the local host's, so a download is named alike everywhere;
-/// kept here because the AWS adapter may not depend on the local host.
+/// Content-Disposition values (RFC 6266) carrying the uploader's file name: the header of a local download, and the
+/// <c>response-content-disposition</c> of an S3 presigned GET, so a download is named alike everywhere.
 /// </summary>
-internal static class ContentDispositionValue
+public static class ContentDisposition
 {
-    private const string FallbackName = "download";
+    /// <summary>The ASCII name used when nothing of the file name survives.</summary>
+    public const string FallbackName = "download";
 
     /// <summary>
-    /// <c>attachment; filename="ascii"; filename*=UTF-8''percent-encoded</c>: printable ASCII in the quoted fallback
-    /// (quotes, backslashes, percent signs and controls removed, others replaced by <c>_</c>), the full name in UTF-8.
+    /// <c>attachment; filename="ascii"; filename*=UTF-8''percent-encoded</c>. The quoted fallback keeps printable ASCII
+    /// only (quotes, backslashes, percent signs and control characters removed, other characters replaced by <c>_</c>);
+    /// the extended value carries the full name, without control characters, in UTF-8 (RFC 8187).
     /// </summary>
-    public static string Attachment(string fileName)
+    public static string For(string fileName, bool inline = false)
     {
         ArgumentNullException.ThrowIfNull(fileName);
         var ascii = new StringBuilder(fileName.Length);
@@ -50,7 +50,7 @@ internal static class ContentDispositionValue
             var length = rune.EncodeToUtf8(utf8);
             foreach (var b in utf8[..length])
             {
-                extended.Append('%').Append(b.ToString("X2", CultureInfo.InvariantCulture));
+                extended.Append('%').Append(b.ToString("X2", System.Globalization.CultureInfo.InvariantCulture));
             }
         }
 
@@ -60,9 +60,10 @@ internal static class ContentDispositionValue
             fallback = FallbackName;
         }
 
+        var type = inline ? "inline" : "attachment";
         return extended.Length == 0
-            ? $"attachment; filename=\"{fallback}\""
-            : $"attachment; filename=\"{fallback}\"; filename*=UTF-8''{extended}";
+            ? $"{type}; filename=\"{fallback}\""
+            : $"{type}; filename=\"{fallback}\"; filename*=UTF-8''{extended}";
     }
 
     // RFC 8187 attr-char: ALPHA / DIGIT / "!" / "#" / "$" / "&" / "+" / "-" / "." / "^" / "_" / "`" / "|" / "~".

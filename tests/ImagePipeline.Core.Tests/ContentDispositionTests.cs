@@ -1,6 +1,6 @@
-using ImagePipeline.Local.Storage;
+using ImagePipeline.Core.Storage;
 
-namespace ImagePipeline.Contract.Tests.Local;
+namespace ImagePipeline.Core.Tests;
 
 public sealed class ContentDispositionTests
 {
