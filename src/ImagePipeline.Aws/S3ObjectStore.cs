@@ -207,7 +207,9 @@ public sealed class S3ObjectStore : IObjectStore
     /// A browser form upload of an original: the policy binds the bucket, the key, the Content-Type and the size
     /// (<c>content-length-range</c> 1..<paramref name="maxBytes"/>), and expires with the injected clock. S3's POST
     /// Object has no conditional write, so unlike <see cref="PresignUpload"/> it cannot refuse a second write of the key;
-    /// keys are fresh UUIDv7s, and the PUT remains the API's upload method.
+    /// keys are fresh UUIDv7s, and the PUT remains the API's upload method. The CDK stack's bucket policy denies writes
+    /// to <c>originals/</c> without <c>If-None-Match</c>, which a form POST cannot send: use this against a bucket
+    /// without that write-once rule.
     /// </summary>
     public PresignedPost PresignUploadPost(string key, string contentType, long maxBytes, TimeSpan expiresIn)
     {

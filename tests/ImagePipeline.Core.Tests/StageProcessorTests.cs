@@ -209,6 +209,68 @@ public sealed class StageProcessorTests
         Assert.Equal((StageDisposition.Acknowledge, "malformed"), (report.Disposition, report.Outcome));
     }
 
+    [Fact]
+    public async Task ProcessEvent_DeletedImageWithBothStagesOutputs_EachStageRemovesOnlyWhatItWritesWithoutListing()
+    {
+        var (record, created) = Uploaded();
+        await _processor.ProcessEventAsync(Stage.Resize, created, 1, Token);
+        await _processor.ProcessEventAsync(Stage.Thumbnail, created, 1, Token);
+        await _catalog.MarkDeletedAsync(record.Id, _clock.GetUtcNow(), _clock.GetUtcNow().AddDays(7), Token);
+
+        // Late redeliveries after a DELETE whose own clean-up did not finish.
+        await _processor.ProcessEventAsync(Stage.Resize, created, 2, Token);
+        Assert.DoesNotContain(_store.Objects.Keys, k => k.Item2.StartsWith("renditions/", StringComparison.Ordinal) || k.Item1 == Bucket.Originals);
+        Assert.Contains(_store.Objects.Keys, k => k.Item2.StartsWith("thumbnails/", StringComparison.Ordinal));
+
+        await _processor.ProcessEventAsync(Stage.Thumbnail, created, 2, Token);
+        Assert.Empty(_store.Objects);
+
+        // A stage's AWS role may delete only where it writes: no listing of the derived bucket.
+        Assert.Empty(_store.DeletedPrefixes);
+    }
+
+    [Fact]
+    public async Task ProcessEvent_CancelledOnLastAttempt_RecordedInternalNotLeftProcessing()
+    {
+        var (record, created) = Uploaded();
+        using var deadline = new CancellationTokenSource();
+        await deadline.CancelAsync();
+        _engine.FailWith = new OperationCanceledException(deadline.Token);
+
+        var report = await _processor.ProcessEventAsync(Stage.Resize, created, _options.MaxAttempts, deadline.Token);
+
+        Assert.Equal((StageDisposition.Acknowledge, "gave-up", "internal"), (report.Disposition, report.Outcome, report.ErrorCode));
+        Assert.Equal(StageState.Failed, _catalog.Find(record.Id)!.StateOf(Stage.Resize));
+    }
+
+    [Fact]
+    public async Task ProcessEvent_CancelledBeforeLastAttempt_Retried()
+    {
+        var (record, created) = Uploaded();
+        using var deadline = new CancellationTokenSource();
+        await deadline.CancelAsync();
+        _engine.FailWith = new OperationCanceledException(deadline.Token);
+
+        var report = await _processor.ProcessEventAsync(Stage.Resize, created, _options.MaxAttempts - 1, deadline.Token);
+
+        Assert.Equal(StageDisposition.Retry, report.Disposition);
+        Assert.Equal(StageState.Pending, _catalog.Find(record.Id)!.StateOf(Stage.Resize));
+    }
+
+    [Fact]
+    public async Task AbandonMessage_LastReceiveNotStarted_RecordsInternal()
+    {
+        var (record, created) = Uploaded();
+
+        var report = Assert.Single(await _processor.AbandonMessageAsync(Stage.Thumbnail, S3EventParser.Serialize(created, _clock.GetUtcNow()), "no time left", Token));
+
+        Assert.Equal((StageDisposition.Acknowledge, "gave-up"), (report.Disposition, report.Outcome));
+        var stored = _catalog.Find(record.Id)!;
+        Assert.Equal(StageState.Failed, stored.StateOf(Stage.Thumbnail));
+        Assert.Contains("no time left", stored.ThumbnailError!.Message, StringComparison.Ordinal);
+        Assert.Equal(0, _engine.Calls);
+    }
+
     /// <summary>Runs a side effect in the middle of processing, as a concurrent DELETE would.</summary>
     private sealed class DeletingEngine(FakeImageEngine inner, Action during) : IImageEngine
     {

@@ -83,6 +83,21 @@ public sealed class LambdaRuntimeTests
     }
 
     [Fact]
+    public async Task Run_ErrorReportRefused_LoopContinues()
+    {
+        var (api, _, _, stop, _) = await StartAsync();
+        await using var _ = api;
+        api.RefuseErrorReports = true;
+
+        var failed = await api.InvokeAsync("\"fail\"", TimeSpan.FromSeconds(30), Wait);
+        var next = await api.InvokeAsync("3", TimeSpan.FromSeconds(30), Wait);
+
+        Assert.True(failed.IsError);
+        Assert.False(next.IsError);
+        await stop.CancelAsync();
+    }
+
+    [Fact]
     public async Task Run_HandlerRunsIntoTheDeadline_TokenCancelledBeforeItAndAnswerStillPosted()
     {
         var (api, handler, _, stop, _) = await StartAsync();

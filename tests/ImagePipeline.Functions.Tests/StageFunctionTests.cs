@@ -16,6 +16,7 @@ namespace ImagePipeline.Functions.Tests;
 /// <summary>The SQS handler over Core's real StageProcessor with the in-memory fakes of the ports.</summary>
 public sealed class StageFunctionTests
 {
+    private const int MaxReceives = 5;
     private static readonly byte[] Bytes = "original bytes"u8.ToArray();
     private readonly FakeClock _clock = new(new DateTimeOffset(2026, 11, 22, 10, 0, 0, TimeSpan.Zero));
     private readonly InMemoryCatalog _catalog = new();
@@ -27,8 +28,8 @@ public sealed class StageFunctionTests
     public StageFunctionTests()
     {
         _store = new InMemoryObjectStore(_clock);
-        var processor = new StageProcessor(_catalog, _store, _engine, new PipelineOptions { CursorKey = new byte[32], MaxAttempts = 5 }, _clock);
-        _function = new StageFunction(Stage.Resize, processor, new JsonLogger(_output, _clock, "resize"), new MetricsWriter(_output, _clock, "resize"), TimeSpan.FromSeconds(3));
+        var processor = new StageProcessor(_catalog, _store, _engine, new PipelineOptions { CursorKey = new byte[32], MaxAttempts = MaxReceives }, _clock);
+        _function = new StageFunction(Stage.Resize, processor, MaxReceives, new JsonLogger(_output, _clock, "resize"), new MetricsWriter(_output, _clock, "resize"), TimeSpan.FromSeconds(3));
     }
 
     private (Guid Id, string Body) Uploaded()
@@ -136,5 +137,22 @@ public sealed class StageFunctionTests
         var response = await _function.HandleAsync("""{"Records":[]}"""u8.ToArray(), Context(TimeSpan.FromMinutes(1)));
 
         Assert.Equal("""{"batchItemFailures":[]}""", Encoding.UTF8.GetString(response));
+    }
+
+    [Fact]
+    public async Task Handle_DeadlineNearOnLastReceive_RecordedInternalNotLeftProcessing()
+    {
+        var (early, bodyEarly) = Uploaded();
+        var (last, bodyLast) = Uploaded();
+
+        var response = await _function.HandleAsync(Batch(("m1", bodyEarly, 1), ("m2", bodyLast, MaxReceives)), Context(TimeSpan.FromSeconds(2)));
+
+        // The early receive goes back to the queue; the last one would go to the dead-letter queue, so it is recorded.
+        Assert.Equal(["m1"], Failures(response));
+        Assert.Equal(0, _engine.Calls);
+        Assert.Equal(StageState.Pending, _catalog.Find(early)!.StateOf(Stage.Resize));
+        var record = _catalog.Find(last)!;
+        Assert.Equal(StageState.Failed, record.StateOf(Stage.Resize));
+        Assert.Equal("internal", record.ResizeError!.Code);
     }
 }

@@ -59,6 +59,9 @@ public sealed class FakeLambdaRuntimeApi : IAsyncDisposable
     /// <summary>Requests that matched no endpoint (method and path), for assertions.</summary>
     public ConcurrentQueue<string> Unexpected { get; } = new();
 
+    /// <summary>When set, invocation error reports are recorded but answered 400, as a Runtime API refusing them would.</summary>
+    public bool RefuseErrorReports { get; set; }
+
     /// <summary>Completes with the Stopwatch timestamp of the first <c>GET /invocation/next</c>: the end of init.</summary>
     public Task<long> FirstNextRequest => _firstNext.Task;
 
@@ -186,6 +189,12 @@ public sealed class FakeLambdaRuntimeApi : IAsyncDisposable
                 pending.Result.TrySetResult(new FakeInvocationResult(
                     pending.RequestId, rest[1] == "error", Encoding.UTF8.GetString(request.Body),
                     request.Header("Lambda-Runtime-Function-Error-Type"), pending.HandedOut, Stopwatch.GetTimestamp()));
+                if (rest[1] == "error" && RefuseErrorReports)
+                {
+                    await WriteResponseAsync(stream, 400, """{"errorMessage":"refused","errorType":"InvalidRequestContent"}"""u8.ToArray(), [("Content-Type", "application/json")]);
+                    return;
+                }
+
                 await WriteResponseAsync(stream, 202, """{"status":"OK"}"""u8.ToArray(), [("Content-Type", "application/json")]);
                 return;
             }

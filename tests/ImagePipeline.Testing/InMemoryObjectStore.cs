@@ -18,6 +18,9 @@ public sealed class InMemoryObjectStore(TimeProvider clock) : IObjectStore
     /// <summary>When set, reads of originals throw it (a transient fault to retry).</summary>
     public Exception? FailReadsWith { get; set; }
 
+    /// <summary>When set, deletes throw it (S3 throttling, say).</summary>
+    public Exception? FailDeletesWith { get; set; }
+
     /// <summary>Stores an original as an upload would; returns its entity tag (hex MD5, as S3's single-part).</summary>
     public string PutOriginal(string key, byte[] data)
     {
@@ -50,6 +53,11 @@ public sealed class InMemoryObjectStore(TimeProvider clock) : IObjectStore
 
     public Task DeleteAsync(Bucket bucket, IReadOnlyCollection<string> keys, CancellationToken cancellationToken)
     {
+        if (FailDeletesWith is { } failure)
+        {
+            throw failure;
+        }
+
         foreach (var key in keys)
         {
             Objects.TryRemove((bucket, key), out _);

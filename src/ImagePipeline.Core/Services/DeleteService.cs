@@ -11,14 +11,25 @@ public sealed class DeleteService(IImageCatalog catalog, IObjectStore store, Pip
     {
         var now = clock.GetUtcNow();
         var record = await catalog.GetAsync(id, cancellationToken).ConfigureAwait(false);
-        if (record is not { DeletedAt: null } || record.OwnerId != ownerId
+        if (record is null || record.OwnerId != ownerId)
+        {
+            throw NotFound(id);
+        }
+
+        if (record.DeletedAt is not null
             || !await catalog.MarkDeletedAsync(id, now, now + options.TombstoneLifetime, cancellationToken).ConfigureAwait(false))
         {
-            throw new PipelineRequestException(RequestProblem.NotFound, "Image not found", $"No image {ImageIds.Format(id)}.");
+            // Already deleted. The earlier DELETE may have failed after its tombstone (S3 throttled, say) and nothing
+            // else would ever remove the objects, so a repeated DELETE finishes the job before answering 404.
+            await RemoveObjectsAsync(store, id, cancellationToken).ConfigureAwait(false);
+            throw NotFound(id);
         }
 
         await RemoveObjectsAsync(store, id, cancellationToken).ConfigureAwait(false);
     }
+
+    private static PipelineRequestException NotFound(Guid id) =>
+        new(RequestProblem.NotFound, "Image not found", $"No image {ImageIds.Format(id)}.");
 
     /// <summary>Removes an image's original and every derived object (any recipe version).</summary>
     public static async Task RemoveObjectsAsync(IObjectStore store, Guid id, CancellationToken cancellationToken)

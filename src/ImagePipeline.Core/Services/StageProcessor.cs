@@ -35,6 +35,9 @@ public sealed record StageReport(
 /// </summary>
 public sealed class StageProcessor(IImageCatalog catalog, IObjectStore store, IImageEngine engine, PipelineOptions options, TimeProvider clock)
 {
+    /// <summary>How long recording a give-up may take once the invocation's own token has fired.</summary>
+    public static readonly TimeSpan GiveUpWriteTimeout = TimeSpan.FromMilliseconds(500);
+
     /// <summary>
     /// Processes a queue message body (an S3 event notification). <paramref name="attempt"/> is the 1-based receive
     /// count; on the last allowed one a transient failure is recorded as <c>internal</c> and acknowledged.
@@ -84,7 +87,7 @@ public sealed class StageProcessor(IImageCatalog catalog, IObjectStore store, II
             if (record is null || record.DeletedAt is not null)
             {
                 // An upload nobody asked for, or one whose image was deleted meanwhile: it must not linger.
-                await DeleteService.RemoveObjectsAsync(store, id, cancellationToken).ConfigureAwait(false);
+                await RemoveOrphanAsync(stage, id, cancellationToken).ConfigureAwait(false);
                 return Report(StageDisposition.Acknowledge, "orphan", id, null, record is null ? "No catalog record; original removed." : "Image deleted; original removed.");
             }
 
@@ -113,7 +116,7 @@ public sealed class StageProcessor(IImageCatalog catalog, IObjectStore store, II
                 case StageWriteResult.Applied:
                     return Report(StageDisposition.Acknowledge, outcome.State == StageState.Done ? "done" : "failed", id, outcome.Error?.Code, outcome.Error?.Message ?? "Recorded.", bytes);
                 case StageWriteResult.Deleted or StageWriteResult.Unknown:
-                    await DeleteService.RemoveObjectsAsync(store, id, cancellationToken).ConfigureAwait(false);
+                    await RemoveOrphanAsync(stage, id, cancellationToken).ConfigureAwait(false);
                     return Report(StageDisposition.Acknowledge, "deleted", id, null, "The image was deleted while processing; its objects were removed.");
                 case StageWriteResult.AlreadyDone:
                     return Report(StageDisposition.Acknowledge, "duplicate", id, null, "Another delivery finished this stage first; the outputs are identical.");
@@ -130,10 +133,66 @@ public sealed class StageProcessor(IImageCatalog catalog, IObjectStore store, II
 
             return await GiveUpAsync(stage, id, created, e, Report, cancellationToken).ConfigureAwait(false);
         }
-        catch (OperationCanceledException)
+        catch (OperationCanceledException e)
         {
-            return Report(StageDisposition.Retry, "retry", id, null, "Cancelled (deadline or shutdown) before the stage finished.");
+            if (attempt < options.MaxAttempts)
+            {
+                return Report(StageDisposition.Retry, "retry", id, null, "Cancelled (deadline or shutdown) before the stage finished.");
+            }
+
+            // The last receive ran out of time: still record the failure, or the image would stay processing forever
+            // while its message sits in the dead-letter queue. The caller's token has fired, so the write gets its own
+            // short one (the deadline margin leaves room for it).
+            using var recording = new CancellationTokenSource(GiveUpWriteTimeout);
+            return await GiveUpAsync(stage, id, created, e, Report, recording.Token).ConfigureAwait(false);
         }
+    }
+
+    /// <summary>
+    /// Records <paramref name="stage"/> failed with <c>internal</c> for every image of a message that will not be
+    /// processed on its last allowed receive (the function had no time left to start it), so it does not stay
+    /// processing forever while the message goes to the dead-letter queue.
+    /// </summary>
+    public async Task<IReadOnlyList<StageReport>> AbandonMessageAsync(Stage stage, string body, string reason, CancellationToken cancellationToken)
+    {
+        IReadOnlyList<ObjectCreated> events;
+        try
+        {
+            events = S3EventParser.Parse(body);
+        }
+        catch (FormatException)
+        {
+            return [];
+        }
+
+        var reports = new List<StageReport>(events.Count);
+        foreach (var created in events)
+        {
+            if (ObjectKeys.TryParseOriginal(created.Key, out var id))
+            {
+                reports.Add(await GiveUpAsync(
+                    stage, id, created, new TimeoutException(reason),
+                    (disposition, outcome, imageId, code, detail, bytes) => new StageReport(disposition, outcome, imageId, code, detail, TimeSpan.Zero, bytes),
+                    cancellationToken).ConfigureAwait(false));
+            }
+        }
+
+        return reports;
+    }
+
+    /// <summary>
+    /// Removes the original and this stage's own outputs (exact keys under the current recipe). Each stage receives
+    /// every event, so between them both stages' outputs go; and a stage never lists or deletes where it does not
+    /// write, which keeps its AWS role to its own prefix.
+    /// </summary>
+    private async Task RemoveOrphanAsync(Stage stage, Guid id, CancellationToken cancellationToken)
+    {
+        await store.DeleteAsync(Bucket.Originals, [ObjectKeys.Original(id)], cancellationToken).ConfigureAwait(false);
+        var version = options.Recipe.Version;
+        IReadOnlyCollection<string> own = stage == Stage.Resize
+            ? [.. options.Recipe.Renditions.Widths.Select(width => ObjectKeys.Rendition(id, version, RenditionRecipe.NameOf(width)))]
+            : [ObjectKeys.Thumbnail(id, version, options.Recipe.Thumbnail.Size)];
+        await store.DeleteAsync(Bucket.Derived, own, cancellationToken).ConfigureAwait(false);
     }
 
     private async Task<StageReport> GiveUpAsync(
@@ -148,8 +207,9 @@ public sealed class StageProcessor(IImageCatalog catalog, IObjectStore store, II
             await catalog.ApplyStageAsync(outcome, cancellationToken).ConfigureAwait(false);
             return report(StageDisposition.Acknowledge, "gave-up", id, ImageErrorCode.Internal.ToCode(), outcome.Error!.Message, 0);
         }
-        catch (Exception e) when (e is not OperationCanceledException)
+        catch (Exception e)
         {
+            // Cancellation included: another receive (or the dead-letter queue and its alarm) is all that is left.
             return report(StageDisposition.Retry, "retry", id, null, $"Could not even record the failure: {e.Message}", 0);
         }
     }

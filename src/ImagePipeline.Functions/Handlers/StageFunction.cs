@@ -12,7 +12,7 @@ namespace ImagePipeline.Functions.Handlers;
 /// goes through Core's <see cref="StageProcessor"/> with its receive count as the attempt, so the last allowed receive
 /// records the stage failed instead of retrying; only messages worth another receive are returned as failures.
 /// </summary>
-internal sealed class StageFunction(Stage stage, StageProcessor processor, JsonLogger log, MetricsWriter metrics, TimeSpan startReserve) : IFunctionHandler
+internal sealed class StageFunction(Stage stage, StageProcessor processor, int maxReceives, JsonLogger log, MetricsWriter metrics, TimeSpan startReserve) : IFunctionHandler
 {
     /// <summary>
     /// A message is not started with less time than this left: half-done work would be thrown away, so it goes back
@@ -41,7 +41,29 @@ internal sealed class StageFunction(Stage stage, StageProcessor processor, JsonL
                 log.Warning(
                     "Deadline near ({RemainingMs:0} ms left): {Deferred} of {Total} messages returned to the queue unprocessed",
                     context.Remaining.TotalMilliseconds, messages.Count - i, messages.Count);
-                failures.AddRange(messages.Skip(i).Select(m => new SqsBatchItemFailure(m.MessageId!)));
+                foreach (var deferred in messages.Skip(i))
+                {
+                    if (deferred.ReceiveCount >= maxReceives)
+                    {
+                        // Its next trip is to the dead-letter queue: record the failure now, or the image would stay
+                        // processing forever. The invocation's token may have fired, so the write gets its own.
+                        using var recording = new CancellationTokenSource(StageProcessor.GiveUpWriteTimeout);
+                        var abandoned = await processor.AbandonMessageAsync(
+                            stage, deferred.Body ?? "", $"Not started on receive {deferred.ReceiveCount}: the invocation's deadline was near.", recording.Token).ConfigureAwait(false);
+                        foreach (var report in abandoned)
+                        {
+                            Record(deferred, report);
+                        }
+
+                        if (abandoned.All(r => r.Disposition == StageDisposition.Acknowledge))
+                        {
+                            continue;
+                        }
+                    }
+
+                    failures.Add(new SqsBatchItemFailure(deferred.MessageId!));
+                }
+
                 break;
             }
 

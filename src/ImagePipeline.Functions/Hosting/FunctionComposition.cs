@@ -62,7 +62,7 @@ internal static class FunctionComposition
             throw new FunctionConfigurationException($"No stage is called '{settings.Handler}'.");
         }
 
-        return new StageFunction(stage, new StageProcessor(catalog, store, engine, options, clock), log, metrics, StageFunction.DefaultStartReserve);
+        return new StageFunction(stage, new StageProcessor(catalog, store, engine, options, clock), settings.MaxReceives, log, metrics, StageFunction.DefaultStartReserve);
     }
 
     /// <summary>The informational version without the source-revision suffix.</summary>

@@ -39,7 +39,7 @@ internal sealed class LambdaRuntime(RuntimeApiClient client, IFunctionHandler ha
                 catch (Exception e)
                 {
                     log.Error(e, "Invocation failed: {ErrorType}: {ErrorMessage}", e.GetType().Name, e.Message);
-                    await client.ReportInvocationErrorAsync(invocation.RequestId, e, stoppingToken).ConfigureAwait(false);
+                    await ReportErrorAsync(invocation, e, stoppingToken).ConfigureAwait(false);
                     return;
                 }
             }
@@ -52,13 +52,27 @@ internal sealed class LambdaRuntime(RuntimeApiClient client, IFunctionHandler ha
             {
                 // Refused (e.g. over the 6 MB response limit): say so on the invocation instead of leaving it to time out.
                 log.Error(e, "The Runtime API refused the response of {Bytes} bytes", result.Length);
-                await client.ReportInvocationErrorAsync(invocation.RequestId, e, stoppingToken).ConfigureAwait(false);
+                await ReportErrorAsync(invocation, e, stoppingToken).ConfigureAwait(false);
             }
         }
         finally
         {
             log.RequestId = null;
             log.TraceId = null;
+        }
+    }
+
+    private async Task ReportErrorAsync(Invocation invocation, Exception error, CancellationToken stoppingToken)
+    {
+        try
+        {
+            await client.ReportInvocationErrorAsync(invocation.RequestId, error, stoppingToken).ConfigureAwait(false);
+        }
+        catch (RuntimeApiException e)
+        {
+            // A refused report must not end the loop: exiting would cost the next event a cold start, and Lambda
+            // already times the invocation out on its own.
+            log.Error(e, "The Runtime API refused the error report of invocation {RequestId}", invocation.RequestId);
         }
     }
 }
