@@ -12,6 +12,9 @@ using ImagePipeline.Local.Pipeline;
 using ImagePipeline.Local.Storage;
 
 // dotnet run --project src/ImagePipeline.Local -- [--urls http://127.0.0.1:5080] [--data-dir ./.imagepipeline]
+// First, before threads allocate: one malloc arena per core instead of eight (see ProcessMemory).
+ProcessMemory.CapMallocArenas();
+
 // Content (the web page) comes from beside the binary, whatever the working directory; data paths stay relative to it.
 var builder = WebApplication.CreateBuilder(new WebApplicationOptions { Args = args, ContentRootPath = AppContext.BaseDirectory });
 var settings = LocalSettings.From(builder.Configuration);

@@ -149,6 +149,7 @@ public sealed class AwsStackTests(SynthesizedStacks stacks)
         Assert.True(Same(environment[PipelineEnvironment.DerivedBucket], Ref(Derived)));
         Assert.True(Same(environment[PipelineEnvironment.Table], Ref(Table)));
         Assert.Null(environment[PipelineEnvironment.S3PathStyle]);
+        Assert.Equal("2", (string?)environment["MALLOC_ARENA_MAX"]);
         if (handler == "api")
         {
             Assert.Null(environment[PipelineEnvironment.MaxReceives]);
