@@ -62,7 +62,7 @@ builder.Services.AddSingleton(sp =>
     var log = sp.GetRequiredService<ILoggerFactory>().CreateLogger("ImagePipeline.Api");
     return new ImageApi(
         new UploadService(catalog, store, engine.DecodableFormats, options, clock),
-        new ImageQueries(catalog, store, options),
+        new ImageQueries(catalog, store, options, clock),
         new DeleteService(catalog, store, options, clock),
         _ => "local",
         engine.DecodableFormats,

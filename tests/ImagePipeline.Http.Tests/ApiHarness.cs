@@ -30,7 +30,7 @@ internal sealed class ApiHarness
         var formats = decodable ?? NpmLibvipsFormats;
         Api = new ImageApi(
             new UploadService(Catalog, Store, formats, Options, Clock),
-            new ImageQueries(Catalog, Store, Options),
+            new ImageQueries(Catalog, Store, Options, Clock),
             new DeleteService(Catalog, Store, Options, Clock),
             _ => Owner,
             [.. formats],

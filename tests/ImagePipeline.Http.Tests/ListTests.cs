@@ -122,6 +122,20 @@ public sealed class ListTests
     }
 
     [Fact]
+    public async Task GetImages_PendingPastItsExpiry_GoneFromListAndDetailBeforeAnyPurge()
+    {
+        var api = new ApiHarness();
+        var abandoned = api.Pending(createdAt: ApiHarness.Start);
+        var ready = api.Ready(createdAt: ApiHarness.Start.AddSeconds(1));
+        api.Clock.Advance(api.Options.PendingLifetime + TimeSpan.FromSeconds(1));
+
+        var items = ApiHarness.Json(await api.GetAsync("/v1/images")).GetProperty("items");
+
+        Assert.Equal([ApiHarness.IdOf(ready)], items.EnumerateArray().Select(i => i.GetProperty("id").GetString()));
+        ApiHarness.AssertProblem(await api.GetAsync($"/v1/images/{ApiHarness.IdOf(abandoned)}"), 404, ProblemTypes.NotFound);
+    }
+
+    [Fact]
     public async Task GetImages_MixedStates_SummariesCarryThumbnailUrlOnlyWhenMade()
     {
         var api = new ApiHarness();

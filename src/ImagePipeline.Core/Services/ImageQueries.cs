@@ -3,8 +3,12 @@ using ImagePipeline.Core.Storage;
 
 namespace ImagePipeline.Core.Services;
 
-/// <summary>Reads for the REST API: details, pages, and short-lived URLs of an image's objects.</summary>
-public sealed class ImageQueries(IImageCatalog catalog, IObjectStore store, PipelineOptions options)
+/// <summary>
+/// Reads for the REST API: details, pages, and short-lived URLs of an image's objects. A pending record past its
+/// expiry (an upload that never came) is treated as gone at once, whichever catalog holds it: the local sweeper
+/// removes it within a minute, DynamoDB's TTL only within days.
+/// </summary>
+public sealed class ImageQueries(IImageCatalog catalog, IObjectStore store, PipelineOptions options, TimeProvider clock)
 {
     private readonly CursorCodec _cursors = new(options.CursorKey);
 
@@ -18,7 +22,7 @@ public sealed class ImageQueries(IImageCatalog catalog, IObjectStore store, Pipe
     public async Task<ImageRecord> GetAsync(string ownerId, Guid id, CancellationToken cancellationToken)
     {
         var record = await catalog.GetAsync(id, cancellationToken).ConfigureAwait(false);
-        return record is { DeletedAt: null } && record.OwnerId == ownerId ? record : throw NotFound(id);
+        return record is { DeletedAt: null } && record.OwnerId == ownerId && !IsExpired(record, clock.GetUtcNow()) ? record : throw NotFound(id);
     }
 
     /// <summary>A page, newest first, with the opaque cursor of the next page (null on the last).</summary>
@@ -42,8 +46,14 @@ public sealed class ImageQueries(IImageCatalog catalog, IObjectStore store, Pipe
         }
 
         var page = await catalog.ListAsync(ownerId, size, after, cancellationToken).ConfigureAwait(false);
-        return (page.Items, page.Next is { } next ? _cursors.Encode(next) : null);
+        var now = clock.GetUtcNow();
+
+        // The cursor still follows the catalog's page, so a page thinned by expired records never skips a live one.
+        return ([.. page.Items.Where(r => !IsExpired(r, now))], page.Next is { } next ? _cursors.Encode(next) : null);
     }
+
+    // Only pending records and tombstones carry an expiry, and tombstones never get this far.
+    private static bool IsExpired(ImageRecord record, DateTimeOffset now) => record.ExpiresAt is { } expires && expires <= now;
 
     /// <summary>Presigned URL of the thumbnail; NotReady (409) until the thumbnail stage is done.</summary>
     public async Task<Uri> ThumbnailUrlAsync(string ownerId, Guid id, CancellationToken cancellationToken)

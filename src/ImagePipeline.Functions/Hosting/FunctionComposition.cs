@@ -47,7 +47,7 @@ internal static class FunctionComposition
         {
             var api = new ImageApi(
                 new UploadService(catalog, store, engine.DecodableFormats, options, clock),
-                new ImageQueries(catalog, store, options),
+                new ImageQueries(catalog, store, options, clock),
                 new DeleteService(catalog, store, options, clock),
                 _ => AnonymousOwner,
                 engine.DecodableFormats,
