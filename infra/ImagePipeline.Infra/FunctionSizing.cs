@@ -1,10 +1,13 @@
 namespace ImagePipeline.Infra;
 
 /// <summary>
-/// Memory, timeouts and SQS batching of the three functions. Starting points taken from the Functions benchmark
-/// (a 24 MP JPEG: ~0.7 s and ~120 MiB for the full recipe warm, a cold start adds ~0.3 s); the lead adjusts them from
-/// figures measured in Lambda. Lambda gives CPU in proportion to memory: 1,769 MB is one full vCPU, and the resize
-/// stage encodes its renditions on two threads, so it gets more than that.
+/// Memory, timeouts and SQS batching of the three functions, from the Functions benchmark
+/// (<c>dotnet run -c Release --project tests/ImagePipeline.Benchmarks -- lambda</c>; figures in the README). Peak RSS
+/// at the 100 MP limit is 196 MiB (resize) and 170 MiB (thumbnail), 228 MiB for a resize process after several
+/// images, 68 MiB for the api: memory alone would need 384 / 256 / 128 MB. The sizes are higher because Lambda gives
+/// CPU in proportion to memory (1,769 MB is one vCPU): the resize stage encodes its renditions on two threads, the
+/// thumbnail's attention crop is CPU-bound, and the api's cold start (runtime, libvips, SDK clients) is too. A 12 MP
+/// resize takes ~1 s warm and a 100 MP one ~1.5 s on a full core, so the timeouts leave ample room for a batch.
 /// </summary>
 public static class FunctionSizing
 {

@@ -229,6 +229,7 @@ internal sealed class LambdaBenchmark(LambdaModeOptions options, TextWriter outp
         Environment.SetEnvironmentVariable(PipelineEnvironment.Table, target.Table);
         Environment.SetEnvironmentVariable(PipelineEnvironment.CursorKey, CursorKey);
         Environment.SetEnvironmentVariable("IMAGEPIPELINE_LIBVIPS", null);
+        Environment.SetEnvironmentVariable("MALLOC_ARENA_MAX", "2"); // as the stack sets it on every function
         var sequence = Interlocked.Increment(ref _processes);
         return ChildProcess.Start(bootstrap, [], Path.Combine(_logs, $"{sequence:D2}-{stage}.log"), Path.Combine(_logs, $"{sequence:D2}-{stage}.stderr.log"));
     }
