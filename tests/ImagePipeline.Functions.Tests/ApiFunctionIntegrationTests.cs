@@ -22,10 +22,19 @@ public sealed class ApiFunctionIntegrationTests(PublishedPackage package, AwsEmu
         public string? Header(string name) => Headers.FirstOrDefault(h => h.Key.Equals(name, StringComparison.OrdinalIgnoreCase)).Value;
     }
 
-    private static async Task<Answer> SendAsync(BootstrapProcess api, string method, string path, string query = "", string? body = null, bool base64 = false)
+    /// <summary>The request ids of the api invocations this test sent through <see cref="SendAsync"/>.</summary>
+    private readonly List<string> _apiRequestIds = [];
+
+    private async Task<Answer> SendAsync(BootstrapProcess api, string method, string path, string query = "", string? body = null, bool base64 = false)
     {
         var result = await api.InvokeAsync(Deployment.ApiEvent(method, path, query, body, base64));
-        Assert.False(result.IsError, $"{method} {path}: {result.Body}{Environment.NewLine}{api.Output}");
+        _apiRequestIds.Add(result.RequestId);
+        return ToAnswer(api, $"{method} {path}", result);
+    }
+
+    private static Answer ToAnswer(BootstrapProcess api, string what, Testing.FakeInvocationResult result)
+    {
+        Assert.False(result.IsError, $"{what}: {result.Body}{Environment.NewLine}{api.Output}");
         var response = JsonSerializer.Deserialize(result.Body, FunctionJsonContext.Default.HttpApiResponse)!;
         return new Answer(response.StatusCode, response.Headers, response.Body, response.IsBase64Encoded);
     }
@@ -104,6 +113,7 @@ public sealed class ApiFunctionIntegrationTests(PublishedPackage package, AwsEmu
             await using var function = BootstrapProcess.Start(package.Bootstrap, deployment.Environment(stage));
             var result = await function.InvokeAsync(Deployment.SqsBatch(("m-" + stage, notification, 1)));
             Assert.Empty(Deployment.Failures(result.Body));
+            await function.StopAsync();
         }
 
         var ready = await SendAsync(api, "GET", $"/v1/images/{id}");
@@ -142,10 +152,24 @@ public sealed class ApiFunctionIntegrationTests(PublishedPackage package, AwsEmu
         Assert.Equal((204, ""), (deleted.Status, deleted.Body));
         AssertProblem(await SendAsync(api, "GET", $"/v1/images/{id}"), 404);
         AssertProblem(await SendAsync(api, "DELETE", $"/v1/images/{id}"), 404);
-        Assert.Null(await deployment.DerivedAsync(ObjectKeys.Thumbnail(Guid.Parse(id), 1, 256), Token));
+        var imageId = Guid.Parse(id);
+        Assert.Null(await deployment.DerivedAsync(ObjectKeys.Thumbnail(imageId, 1, 256), Token));
+        Assert.Null(await deployment.OriginalAsync(ObjectKeys.Original(imageId), Token));
+        foreach (var rendition in new[] { "w320", "w640", "w1280", "w2048" })
+        {
+            Assert.Null(await deployment.DerivedAsync(ObjectKeys.Rendition(imageId, 1, rendition), Token));
+        }
 
-        // One JSON log line and one EMF line per request.
-        Assert.True(api.JsonLines.Count(l => l.TryGetProperty("ApiRequests", out _)) >= 25);
+        // One JSON log line and one EMF line per request, each carrying its invocation's request id. Stopping first:
+        // stdout is read asynchronously, so only after the process exited is every line there.
+        await api.StopAsync();
+        var expected = _apiRequestIds.Order(StringComparer.Ordinal).ToList();
+        var emf = api.JsonLines.Where(l => l.TryGetProperty("_aws", out _) && l.TryGetProperty("ApiRequests", out _)).ToList();
+        Assert.Equal(expected.Count, emf.Count);
+        var requestLogs = api.JsonLines
+            .Where(l => l.TryGetProperty("messageTemplate", out var t) && t.GetString() == "{Method} {Path} answered {Status} in {ElapsedMs:0.0} ms")
+            .ToList();
+        Assert.Equal(expected, requestLogs.Select(l => l.GetProperty("requestId").GetString()).Order(StringComparer.Ordinal));
     }
 
     [Fact]
@@ -158,6 +182,24 @@ public sealed class ApiFunctionIntegrationTests(PublishedPackage package, AwsEmu
 
         Assert.True(result.IsError);
         Assert.Contains("2.0", JsonDocument.Parse(result.Body).RootElement.GetProperty("errorMessage").GetString(), StringComparison.Ordinal);
+        await api.StopAsync();
+    }
+
+    [Fact]
+    public async Task Api_FunctionUrlEvent_UploadCreatedFromTheBase64Body()
+    {
+        var deployment = await Deployment.CreateAsync(emulators, Token);
+        await using var api = BootstrapProcess.Start(package.Bootstrap, deployment.Environment("api"));
+
+        var answer = ToAnswer(api, "function URL POST /v1/uploads", await api.InvokeAsync(Golden.Read("lambda-url-request.json")));
+
+        Assert.Equal(201, answer.Status);
+        var id = answer.Json.GetProperty("imageId").GetString()!;
+        Assert.Equal($"/v1/images/{id}", answer.Header("Location"));
+        Assert.Equal("PUT", answer.Json.GetProperty("upload").GetProperty("method").GetString());
+        var record = await deployment.Catalog.GetAsync(Guid.Parse(id), Token);
+        Assert.Equal(("holiday photo.jpg", 48213L), (record!.FileName, record.DeclaredBytes));
+        await api.StopAsync();
     }
 
     [Fact]
@@ -170,7 +212,9 @@ public sealed class ApiFunctionIntegrationTests(PublishedPackage package, AwsEmu
 
         var error = await api.Runtime.InitError.WaitAsync(TimeSpan.FromSeconds(30), Token);
 
+        Assert.Equal("Runtime.ConfigInvalid", error.ErrorType);
         Assert.Contains("IMAGEPIPELINE_CURSOR_KEY", error.Body, StringComparison.Ordinal);
         Assert.NotEqual(0, await api.WaitForExitAsync(TimeSpan.FromSeconds(30)));
+        await api.StopAsync();
     }
 }

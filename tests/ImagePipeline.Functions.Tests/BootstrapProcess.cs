@@ -113,6 +113,34 @@ internal sealed class BootstrapProcess : IAsyncDisposable
         return _process.ExitCode;
     }
 
+    /// <summary>
+    /// Ends the run the way Lambda ends an environment: stops the fake Runtime API, so the bootstrap's wait for its next
+    /// event fails and it exits, then waits for the exit and for stdout and stderr to be read to their end, so
+    /// <see cref="Lines"/> holds everything the process wrote. Asserts that the bootstrap made no request the Runtime API
+    /// does not serve (a second answer to one event, a wrong path). Every integration test calls this before asserting
+    /// on the output.
+    /// </summary>
+    /// <returns>The exit code.</returns>
+    public async Task<int> StopAsync()
+    {
+        await Runtime.DisposeAsync();
+        using (var cancel = new CancellationTokenSource(InvokeWait))
+        {
+            try
+            {
+                // Also waits for the redirected stdout and stderr to reach their end.
+                await _process.WaitForExitAsync(cancel.Token);
+            }
+            catch (OperationCanceledException)
+            {
+                throw new TimeoutException($"The bootstrap did not exit within {InvokeWait.TotalSeconds:0} s of the Runtime API stopping.{Environment.NewLine}{Output}");
+            }
+        }
+
+        Assert.True(Runtime.Unexpected.IsEmpty, $"The bootstrap made requests the Runtime API does not serve: {string.Join(", ", Runtime.Unexpected)}{Environment.NewLine}{Output}");
+        return _process.ExitCode;
+    }
+
     public async ValueTask DisposeAsync()
     {
         try

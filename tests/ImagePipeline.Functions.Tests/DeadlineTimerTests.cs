@@ -30,7 +30,8 @@ public sealed class DeadlineTimerTests
         var deadline = DateTimeOffset.UtcNow.AddMilliseconds(400);
 
         using var source = DeadlineTimer.Start(deadline, TimeProvider.System, TimeSpan.FromMilliseconds(150));
-        await Task.Delay(Timeout.Infinite, source.Token).ContinueWith(_ => { }, TaskScheduler.Default);
+        // Bounded: a token that never fires fails the test with a TimeoutException instead of hanging the run.
+        await Task.Delay(Timeout.Infinite, source.Token).ContinueWith(_ => { }, TaskScheduler.Default).WaitAsync(TimeSpan.FromSeconds(5), TestContext.Current.CancellationToken);
 
         Assert.True(source.IsCancellationRequested);
         Assert.True(DateTimeOffset.UtcNow < deadline, "the token must fire before the deadline, leaving the margin to reply");

@@ -117,12 +117,17 @@ internal sealed class Deployment
     public static List<string> Failures(string responseBody) =>
         [.. JsonSerializer.Deserialize(responseBody, FunctionJsonContext.Default.SqsBatchResponse)!.BatchItemFailures.Select(f => f.ItemIdentifier)];
 
-    /// <summary>Whether an object exists in the derived bucket, and its first bytes.</summary>
-    public async Task<byte[]?> DerivedAsync(string key, CancellationToken cancellationToken)
+    /// <summary>An object of the derived bucket, or null when there is none.</summary>
+    public Task<byte[]?> DerivedAsync(string key, CancellationToken cancellationToken) => ObjectAsync(Buckets.DerivedBucket, key, cancellationToken);
+
+    /// <summary>An object of the originals bucket, or null when there is none.</summary>
+    public Task<byte[]?> OriginalAsync(string key, CancellationToken cancellationToken) => ObjectAsync(Buckets.OriginalsBucket, key, cancellationToken);
+
+    private async Task<byte[]?> ObjectAsync(string bucket, string key, CancellationToken cancellationToken)
     {
         try
         {
-            using var response = await Emulators.S3.GetObjectAsync(Buckets.DerivedBucket, key, cancellationToken);
+            using var response = await Emulators.S3.GetObjectAsync(bucket, key, cancellationToken);
             using var copy = new MemoryStream();
             await response.ResponseStream.CopyToAsync(copy, cancellationToken);
             return copy.ToArray();

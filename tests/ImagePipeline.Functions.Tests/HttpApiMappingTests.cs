@@ -27,6 +27,25 @@ public sealed class HttpApiMappingTests
     }
 
     [Fact]
+    public void ToApiRequest_FunctionUrlRequest_MapsPostBase64BodyCookiesAndJoinedHeader()
+    {
+        var golden = JsonSerializer.Deserialize(Golden.Bytes("lambda-url-request.json"), FunctionJsonContext.Default.HttpApiRequest)!;
+
+        var request = HttpApiMapping.ToApiRequest(golden, out var rejection)!;
+
+        Assert.Null(rejection);
+        Assert.Equal("2.0", golden.Version);
+        Assert.Null(golden.RequestContext!.Stage);
+        Assert.EndsWith(".lambda-url.us-east-1.on.aws", golden.RequestContext.DomainName, StringComparison.Ordinal);
+        Assert.Equal(("POST", "/v1/uploads"), (request.Method, request.Path));
+        Assert.Empty(request.Query);
+        Assert.Equal("""{"fileName":"holiday photo.jpg","contentType":"image/jpeg","contentLength":48213}""", Encoding.UTF8.GetString(request.Body.Span));
+        Assert.Equal("session=abc; theme=dark", request.Header("Cookie"));
+        Assert.Equal("application/json,text/plain", request.Header("Accept"));
+        Assert.Equal("application/json", request.Header("Content-Type"));
+    }
+
+    [Fact]
     public void ToApiRequest_SeveralCookiesAndCommaJoinedHeader_KeepsBoth()
     {
         var request = GoldenRequest() with

@@ -30,24 +30,72 @@ public sealed class LambdaRuntimeTests
         }
     }
 
-    private static async Task<(FakeLambdaRuntimeApi Api, RecordingHandler Handler, StringWriter Log, CancellationTokenSource Stop, Task Loop)> StartAsync()
+    /// <summary>
+    /// A runtime loop on a fake Runtime API. Disposing cancels the loop, stops the API (so a loop waiting for its next
+    /// event fails) and waits for the loop to end, so a failing test leaves nothing running.
+    /// </summary>
+    private sealed class Harness : IAsyncDisposable
     {
-        var api = new FakeLambdaRuntimeApi();
-        var handler = new RecordingHandler();
-        var log = new StringWriter();
-        var client = new RuntimeApiClient(api.HostAndPort);
-        var stop = new CancellationTokenSource();
-        var runtime = new LambdaRuntime(client, handler, new JsonLogger(log, TimeProvider.System, "test"), TimeProvider.System, TimeSpan.FromMilliseconds(200));
-        var loop = Task.Run(() => runtime.RunAsync(stop.Token));
-        await api.FirstNextRequest.WaitAsync(Wait);
-        return (api, handler, log, stop, loop);
+        private readonly CancellationTokenSource _stop = new();
+        private readonly RuntimeApiClient _client;
+        private Task _loop = Task.CompletedTask;
+
+        private Harness(TimeSpan deadlineMargin)
+        {
+            _client = new RuntimeApiClient(Api.HostAndPort);
+            Runtime = new LambdaRuntime(_client, Handler, new JsonLogger(Log, TimeProvider.System, "test"), TimeProvider.System, deadlineMargin);
+        }
+
+        public FakeLambdaRuntimeApi Api { get; } = new();
+
+        public RecordingHandler Handler { get; } = new();
+
+        public StringWriter Log { get; } = new();
+
+        private LambdaRuntime Runtime { get; }
+
+        public static async Task<Harness> StartAsync(TimeSpan? deadlineMargin = null)
+        {
+            var harness = new Harness(deadlineMargin ?? TimeSpan.FromMilliseconds(200));
+            harness._loop = Task.Run(() => harness.Runtime.RunAsync(harness._stop.Token));
+            try
+            {
+                await harness.Api.FirstNextRequest.WaitAsync(Wait);
+            }
+            catch
+            {
+                await harness.DisposeAsync();
+                throw;
+            }
+
+            return harness;
+        }
+
+        public async ValueTask DisposeAsync()
+        {
+            await _stop.CancelAsync();
+            await Api.DisposeAsync();
+            try
+            {
+                await _loop.WaitAsync(Wait);
+            }
+            catch (Exception e) when (e is not TimeoutException)
+            {
+                // The loop ends by the cancellation or by the Runtime API going away: both expected here.
+            }
+            finally
+            {
+                _client.Dispose();
+                _stop.Dispose();
+            }
+        }
     }
 
     [Fact]
     public async Task Run_Events_ResponsesPostedAndTraceIdSetPerInvocation()
     {
-        var (api, handler, _, stop, _) = await StartAsync();
-        await using var _ = api;
+        await using var harness = await Harness.StartAsync();
+        var (api, handler) = (harness.Api, harness.Handler);
 
         var first = await api.InvokeAsync("1", TimeSpan.FromSeconds(30), Wait, traceId: "Root=1-aaaa;Sampled=1");
         var second = await api.InvokeAsync("2", TimeSpan.FromSeconds(30), Wait, traceId: "Root=1-bbbb;Sampled=1");
@@ -59,14 +107,13 @@ public sealed class LambdaRuntimeTests
         Assert.Equal(["Root=1-aaaa;Sampled=1", "Root=1-bbbb;Sampled=1"], handler.Seen.Select(s => s.TraceId));
         Assert.All(handler.Seen, s => Assert.InRange(s.Remaining, TimeSpan.FromSeconds(20), TimeSpan.FromSeconds(31)));
         Assert.Empty(api.Unexpected);
-        await stop.CancelAsync();
     }
 
     [Fact]
     public async Task Run_HandlerThrows_ErrorPostedWithTypeHeaderAndLoopContinues()
     {
-        var (api, _, log, stop, _) = await StartAsync();
-        await using var _ = api;
+        await using var harness = await Harness.StartAsync();
+        var api = harness.Api;
 
         var failed = await api.InvokeAsync("\"fail\"", TimeSpan.FromSeconds(30), Wait);
         var next = await api.InvokeAsync("3", TimeSpan.FromSeconds(30), Wait);
@@ -78,15 +125,15 @@ public sealed class LambdaRuntimeTests
         Assert.Equal("InvalidOperationException", error.RootElement.GetProperty("errorType").GetString());
         Assert.Equal(JsonValueKind.Array, error.RootElement.GetProperty("stackTrace").ValueKind);
         Assert.False(next.IsError);
-        Assert.Contains(failed.RequestId, log.ToString(), StringComparison.Ordinal);
-        await stop.CancelAsync();
+        Assert.Contains(failed.RequestId, harness.Log.ToString(), StringComparison.Ordinal);
+        Assert.Empty(api.Unexpected);
     }
 
     [Fact]
     public async Task Run_ErrorReportRefused_LoopContinues()
     {
-        var (api, _, _, stop, _) = await StartAsync();
-        await using var _ = api;
+        await using var harness = await Harness.StartAsync();
+        var api = harness.Api;
         api.RefuseErrorReports = true;
 
         var failed = await api.InvokeAsync("\"fail\"", TimeSpan.FromSeconds(30), Wait);
@@ -94,21 +141,45 @@ public sealed class LambdaRuntimeTests
 
         Assert.True(failed.IsError);
         Assert.False(next.IsError);
-        await stop.CancelAsync();
+        Assert.Empty(api.Unexpected);
+    }
+
+    [Fact]
+    public async Task Run_ResponseRefused_ErrorReportedForThatInvocationAndLoopContinues()
+    {
+        await using var harness = await Harness.StartAsync();
+        var api = harness.Api;
+        api.RefuseResponses = true;
+
+        var refused = await api.InvokeAsync("1", TimeSpan.FromSeconds(30), Wait);
+        api.RefuseResponses = false;
+        var next = await api.InvokeAsync("2", TimeSpan.FromSeconds(30), Wait);
+
+        Assert.Equal([refused.RequestId], api.RefusedResponses);
+        Assert.True(refused.IsError, refused.Body);
+        using (var error = JsonDocument.Parse(refused.Body))
+        {
+            Assert.Equal("RuntimeApiException", error.RootElement.GetProperty("errorType").GetString());
+            Assert.Contains("413", error.RootElement.GetProperty("errorMessage").GetString(), StringComparison.Ordinal);
+        }
+
+        Assert.Equal((false, """{"echo":2}"""), (next.IsError, next.Body));
+        Assert.Contains("refused the response", harness.Log.ToString(), StringComparison.Ordinal);
+        Assert.Empty(api.Unexpected);
     }
 
     [Fact]
     public async Task Run_HandlerRunsIntoTheDeadline_TokenCancelledBeforeItAndAnswerStillPosted()
     {
-        var (api, handler, _, stop, _) = await StartAsync();
-        await using var _ = api;
+        // 5 s with a 2 s margin: the token fires after 3 s, leaving 2 s to answer even on a loaded machine.
+        await using var harness = await Harness.StartAsync(TimeSpan.FromSeconds(2));
 
-        var result = await api.InvokeAsync("\"wait\"", TimeSpan.FromSeconds(1), Wait);
+        var result = await harness.Api.InvokeAsync("\"wait\"", TimeSpan.FromSeconds(5), Wait);
 
-        Assert.False(result.IsError);
-        Assert.True(handler.Seen.Single().Cancelled);
-        Assert.True(result.Duration < TimeSpan.FromSeconds(1), $"answered after {result.Duration.TotalMilliseconds:0} ms, past the 1 s deadline");
-        await stop.CancelAsync();
+        Assert.False(result.IsError, result.Body);
+        Assert.True(harness.Handler.Seen.Single().Cancelled);
+        Assert.True(result.Duration < TimeSpan.FromSeconds(5), $"answered after {result.Duration.TotalMilliseconds:0} ms, past the 5 s deadline");
+        Assert.Empty(harness.Api.Unexpected);
     }
 
     [Fact]

@@ -44,7 +44,9 @@ public sealed class StageFunctionIntegrationTests(PublishedPackage package, AwsE
         Assert.Equal(["w320"], tinyRecord.Renditions!.Select(r => r.Name));
         Assert.Equal(160, tinyRecord.Renditions![0].Width);
 
-        // Structured logs: every stdout line is one JSON object; the stage lines carry the request id.
+        // Structured logs: every stdout line is one JSON object; the stage lines carry the request id. Stopped first,
+        // so every line the process wrote has been read.
+        await function.StopAsync();
         Assert.All(function.Lines.Where(l => !l.StartsWith("[stderr]", StringComparison.Ordinal)), l => Assert.StartsWith("{", l, StringComparison.Ordinal));
         var stageLines = function.JsonLines.Where(l => l.TryGetProperty("messageTemplate", out var t) && t.GetString()!.StartsWith("Stage ", StringComparison.Ordinal)).ToList();
         Assert.Equal(2, stageLines.Count);
@@ -72,10 +74,11 @@ public sealed class StageFunctionIntegrationTests(PublishedPackage package, AwsE
         Assert.Equal(ObjectKeys.Thumbnail(id, 1, 256), record.Thumbnail.Key);
         Assert.True(IsWebp(await deployment.DerivedAsync(record.Thumbnail.Key, Token)));
         Assert.Equal((1200, 1800), (record.Original!.Width, record.Original.Height));
+        await function.StopAsync();
     }
 
     [Fact]
-    public async Task Resize_OneMessageFailsTransiently_ExactlyThatItemReturned()
+    public async Task Resize_OneMessageFailsUnexpectedly_ExactlyThatItemReturned()
     {
         var deployment = await Deployment.CreateAsync(emulators, Token);
         var (good, goodBody) = await deployment.SeedAsync("photos/tiny.jpg", Token);
@@ -100,6 +103,7 @@ public sealed class StageFunctionIntegrationTests(PublishedPackage package, AwsE
         Assert.Equal(["m-broken"], Deployment.Failures(result.Body));
         Assert.Equal(StageState.Done, (await deployment.Catalog.GetAsync(good, Token))!.ResizeState);
         Assert.Equal(StageState.Pending, (await deployment.Catalog.GetAsync(broken, Token))!.ResizeState);
+        await function.StopAsync();
         var retry = Assert.Single(function.JsonLines, l => l.TryGetProperty("TransientFailures", out _));
         Assert.Equal("resize", retry.GetProperty("Function").GetString());
     }
@@ -124,6 +128,7 @@ public sealed class StageFunctionIntegrationTests(PublishedPackage package, AwsE
             Assert.Equal(ImageStatus.Failed, record.Status);
         }
 
+        await function.StopAsync();
         var failures = function.JsonLines.Where(l => l.TryGetProperty("ImagesFailed", out _)).Select(l => l.GetProperty("ErrorCode").GetString()).Order();
         Assert.Equal(["corrupt_image", "too_many_pixels", "unsupported_format"], failures);
     }
@@ -142,6 +147,7 @@ public sealed class StageFunctionIntegrationTests(PublishedPackage package, AwsE
         Assert.Equal("JsonException", body.RootElement.GetProperty("errorType").GetString());
         Assert.False(next.IsError);
         Assert.Empty(Deployment.Failures(next.Body));
+        await function.StopAsync();
     }
 
     [Fact]
@@ -160,6 +166,7 @@ public sealed class StageFunctionIntegrationTests(PublishedPackage package, AwsE
         Assert.Contains("IMAGEPIPELINE_TABLE", body.RootElement.GetProperty("errorMessage").GetString(), StringComparison.Ordinal);
         Assert.Equal("FunctionConfigurationException", body.RootElement.GetProperty("errorType").GetString());
         Assert.NotEqual(0, exitCode);
+        await function.StopAsync();
         Assert.Contains(function.JsonLines, l => l.GetProperty("level").GetString() == "Error" && l.GetProperty("message").GetString()!.Contains("IMAGEPIPELINE_TABLE", StringComparison.Ordinal));
     }
 }

@@ -49,8 +49,11 @@ public sealed class StageFunctionTests
             new SqsEvent([.. messages.Select(m => new SqsMessage(m.Id, "h", m.Body, new SqsMessageAttributes(m.Receives.ToString(System.Globalization.CultureInfo.InvariantCulture), null, null, null), null, "aws:sqs", null, null))]),
             FunctionJsonContext.Default.SqsEvent);
 
-    private InvocationContext Context(TimeSpan left) =>
-        new(new Invocation("req", _clock.GetUtcNow() + left, null, null, ReadOnlyMemory<byte>.Empty), _clock, CancellationToken.None);
+    private InvocationContext Context(TimeSpan left) => ContextUnder(left, CancellationToken.None);
+
+    /// <summary>A context whose invocation token is <paramref name="invocationToken"/> (the runtime's deadline token).</summary>
+    private InvocationContext ContextUnder(TimeSpan left, CancellationToken invocationToken) =>
+        new(new Invocation("req", _clock.GetUtcNow() + left, null, null, ReadOnlyMemory<byte>.Empty), _clock, invocationToken);
 
     private static List<string> Failures(byte[] response) =>
         [.. JsonSerializer.Deserialize(response, FunctionJsonContext.Default.SqsBatchResponse)!.BatchItemFailures.Select(f => f.ItemIdentifier)];
@@ -113,6 +116,37 @@ public sealed class StageFunctionTests
         Assert.Equal(["m1", "m2"], Failures(response));
         Assert.Equal(0, _engine.Calls);
         Assert.Contains(Lines(), l => l.TryGetProperty("level", out var level) && level.GetString() == "Warning");
+    }
+
+    [Fact]
+    public async Task Handle_DeadlineNearsDuringFirstRecord_RestReturnedUnprocessed()
+    {
+        var (first, bodyA) = Uploaded();
+        var (second, bodyB) = Uploaded();
+        _engine.OnCall = () => _clock.Advance(TimeSpan.FromSeconds(58));
+
+        var response = await _function.HandleAsync(Batch(("m1", bodyA, 1), ("m2", bodyB, 1)), Context(TimeSpan.FromMinutes(1)));
+
+        Assert.Equal(["m2"], Failures(response));
+        Assert.Equal(1, _engine.Calls);
+        Assert.Equal(StageState.Done, _catalog.Find(first)!.StateOf(Stage.Resize));
+        Assert.Equal(StageState.Pending, _catalog.Find(second)!.StateOf(Stage.Resize));
+        Assert.Contains(Lines(), l => l.TryGetProperty("level", out var level) && level.GetString() == "Warning");
+    }
+
+    [Fact]
+    public async Task Handle_InvocationTokenAlreadyCancelled_EverythingReturnedUnprocessed()
+    {
+        var (first, bodyA) = Uploaded();
+        var (_, bodyB) = Uploaded();
+        using var cancelled = new CancellationTokenSource();
+        await cancelled.CancelAsync();
+
+        var response = await _function.HandleAsync(Batch(("m1", bodyA, 1), ("m2", bodyB, 1)), ContextUnder(TimeSpan.FromMinutes(1), cancelled.Token));
+
+        Assert.Equal(["m1", "m2"], Failures(response));
+        Assert.Equal(0, _engine.Calls);
+        Assert.Equal(StageState.Pending, _catalog.Find(first)!.StateOf(Stage.Resize));
     }
 
     [Fact]

@@ -20,12 +20,16 @@ public sealed class FakeImageEngine : IImageEngine
     /// <summary>When set, every call throws it.</summary>
     public Exception? FailWith { get; set; }
 
+    /// <summary>When set, runs at the start of every call (after counting it), e.g. to advance a fake clock as real work would.</summary>
+    public Action? OnCall { get; set; }
+
     /// <summary>How many images were processed.</summary>
     public int Calls => _calls;
 
     public ImageInfo Probe(ReadOnlyMemory<byte> original)
     {
         Interlocked.Increment(ref _calls);
+        OnCall?.Invoke();
         if (FailWith is { } failure)
         {
             throw failure;

@@ -62,6 +62,16 @@ public sealed class FakeLambdaRuntimeApi : IAsyncDisposable
     /// <summary>When set, invocation error reports are recorded but answered 400, as a Runtime API refusing them would.</summary>
     public bool RefuseErrorReports { get; set; }
 
+    /// <summary>
+    /// When set, invocation responses are refused with a 413, as the Runtime API refuses one over the 6 MB limit: the
+    /// event stays open (its request id is recorded in <see cref="RefusedResponses"/>), so the function can still
+    /// report an error for it.
+    /// </summary>
+    public bool RefuseResponses { get; set; }
+
+    /// <summary>The request ids whose response was refused because of <see cref="RefuseResponses"/>.</summary>
+    public ConcurrentQueue<string> RefusedResponses { get; } = new();
+
     /// <summary>Completes with the Stopwatch timestamp of the first <c>GET /invocation/next</c>: the end of init.</summary>
     public Task<long> FirstNextRequest => _firstNext.Task;
 
@@ -184,7 +194,15 @@ public sealed class FakeLambdaRuntimeApi : IAsyncDisposable
         if (request.Method == "POST" && path.StartsWith(Prefix + "invocation/", StringComparison.Ordinal))
         {
             var rest = path[(Prefix.Length + "invocation/".Length)..].Split('/');
-            if (rest.Length == 2 && rest[1] is "response" or "error" && _handedOut.TryRemove(Uri.UnescapeDataString(rest[0]), out var pending))
+            var requestId = rest.Length == 2 ? Uri.UnescapeDataString(rest[0]) : "";
+            if (rest.Length == 2 && rest[1] == "response" && RefuseResponses && _handedOut.ContainsKey(requestId))
+            {
+                RefusedResponses.Enqueue(requestId);
+                await WriteResponseAsync(stream, 413, """{"errorMessage":"response too large","errorType":"RequestEntityTooLarge"}"""u8.ToArray(), [("Content-Type", "application/json")]);
+                return;
+            }
+
+            if (rest.Length == 2 && rest[1] is "response" or "error" && _handedOut.TryRemove(requestId, out var pending))
             {
                 pending.Result.TrySetResult(new FakeInvocationResult(
                     pending.RequestId, rest[1] == "error", Encoding.UTF8.GetString(request.Body),
@@ -207,7 +225,7 @@ public sealed class FakeLambdaRuntimeApi : IAsyncDisposable
     private static async Task WriteResponseAsync(NetworkStream stream, int status, byte[] body, IEnumerable<(string Name, string Value)> headers)
     {
         var head = new StringBuilder();
-        head.Append(CultureInfo.InvariantCulture, $"HTTP/1.1 {status} {(status switch { 200 => "OK", 202 => "Accepted", _ => "Not Found" })}\r\n");
+        head.Append(CultureInfo.InvariantCulture, $"HTTP/1.1 {status} {(status switch { 200 => "OK", 202 => "Accepted", 400 => "Bad Request", 413 => "Payload Too Large", _ => "Not Found" })}\r\n");
         foreach (var (name, value) in headers)
         {
             head.Append(CultureInfo.InvariantCulture, $"{name}: {value}\r\n");
