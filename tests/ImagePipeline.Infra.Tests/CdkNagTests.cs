@@ -1,12 +1,17 @@
 using Amazon.CDK;
 using Amazon.CDK.Assertions;
+using Amazon.CDK.AWS.SQS;
 using Cdklabs.CdkNag;
 using Xunit.Sdk;
 using Annotations = Amazon.CDK.Assertions.Annotations;
 
 namespace ImagePipeline.Infra.Tests;
 
-/// <summary>cdk-nag's AWS Solutions pack over both targets: no unsuppressed error, and every suppression has a reason.</summary>
+/// <summary>
+/// cdk-nag's AWS Solutions pack over both targets: no unsuppressed error, and every suppression has a reason. A positive
+/// control proves the pack runs and reports errors here, so "no errors" cannot come from a pack that never ran.
+/// </summary>
+[Trait("Category", "Integration")]
 public sealed class CdkNagTests(SynthesizedStacks stacks, ITestOutputHelper output)
 {
     [Theory]
@@ -36,5 +41,18 @@ public sealed class CdkNagTests(SynthesizedStacks stacks, ITestOutputHelper outp
         {
             throw new XunitException($"cdk-nag AwsSolutions errors ({errors.Length}):{System.Environment.NewLine}{report}");
         }
+    }
+
+    [Fact]
+    public void AwsSolutionsChecks_BareQueueWithoutSslEnforcement_ReportsSqsErrors()
+    {
+        var app = stacks.NewApp([]);
+        var stack = new Stack(app, "NagPositiveControl");
+        _ = new Queue(stack, "BareQueue");
+        Aspects.Of(app).Add(new AwsSolutionsChecks(new NagPackProps { Verbose = true }));
+
+        var errors = Annotations.FromStack(stack).FindError("*", Match.StringLikeRegexp("AwsSolutions-SQS.*"));
+
+        Assert.Contains(errors, e => e.Entry.Data?.ToString()?.Contains("AwsSolutions-SQS4", StringComparison.Ordinal) == true);
     }
 }

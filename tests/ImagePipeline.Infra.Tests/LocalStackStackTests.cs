@@ -4,6 +4,7 @@ using static ImagePipeline.Infra.Tests.TemplateJson;
 namespace ImagePipeline.Infra.Tests;
 
 /// <summary>target=localstack (with removalPolicy=destroy, dev origins, object expiry and a name prefix).</summary>
+[Trait("Category", "Integration")]
 public sealed class LocalStackStackTests(SynthesizedStacks stacks)
 {
     private readonly Synthesized _s = stacks.LocalStack;

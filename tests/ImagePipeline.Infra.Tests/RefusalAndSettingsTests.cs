@@ -3,6 +3,7 @@ namespace ImagePipeline.Infra.Tests;
 public sealed class RefusalAndSettingsTests(SynthesizedStacks stacks)
 {
     [Theory]
+    [Trait("Category", "Integration")] // builds a CDK App: starts jsii's node process
     [InlineData(null)]
     [InlineData("false")]
     public void AddStack_WithoutAnonymousApiConsent_RefusesAndSaysWhy(string? anonymousApi)
