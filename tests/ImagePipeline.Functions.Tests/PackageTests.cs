@@ -10,6 +10,17 @@ public sealed class PackageTests(PublishedPackage package, AwsEmulators emulator
     /// <summary>Amazon Linux 2023, the provided.al2023 runtime's OS, has glibc 2.34.</summary>
     private static readonly Version NewestGlibc = new(2, 34);
 
+    /// <summary>
+    /// The newest symbol versions Amazon Linux 2023's GCC 11 runtime libraries provide: libstdc++ (GLIBCXX_3.4.29,
+    /// CXXABI_1.3.13) and libgcc_s (GCC_7.0.0; GCC_12.0.0 arrived with GCC 12). libvips and the .NET runtime link them.
+    /// </summary>
+    private static readonly (string Prefix, Version Newest)[] NewestGccRuntime =
+    [
+        ("GLIBCXX_", new Version(3, 4, 29)),
+        ("CXXABI_", new Version(1, 3, 13)),
+        ("GCC_", new Version(11, 0)),
+    ];
+
     [Fact]
     public void Package_BootstrapAndLibvips_SelfContainedNativeAndBundled()
     {
@@ -27,7 +38,7 @@ public sealed class PackageTests(PublishedPackage package, AwsEmulators emulator
     }
 
     [Fact]
-    public void Package_EveryNativeFile_NeedsNoGlibcNewerThanAmazonLinux2023()
+    public void Package_EveryNativeFile_NeedsNoGlibcOrGccRuntimeNewerThanAmazonLinux2023()
     {
         var elfFiles = Directory.EnumerateFiles(package.Folder, "*", SearchOption.AllDirectories).Where(ElfVersionNeeds.IsElf).ToList();
         var tooNew = new List<string>();
@@ -44,6 +55,15 @@ public sealed class PackageTests(PublishedPackage package, AwsEmulators emulator
                         tooNew.Add($"{Path.GetRelativePath(package.Folder, file)} needs {need.Version} from {need.Library}");
                     }
                 }
+
+                foreach (var (prefix, newest) in NewestGccRuntime)
+                {
+                    if (need.Version.StartsWith(prefix, StringComparison.Ordinal)
+                        && Version.TryParse(need.Version[prefix.Length..], out var runtimeVersion) && runtimeVersion > newest)
+                    {
+                        tooNew.Add($"{Path.GetRelativePath(package.Folder, file)} needs {need.Version} from {need.Library} (AL2023 has {prefix}{newest})");
+                    }
+                }
             }
         }
 
@@ -52,7 +72,8 @@ public sealed class PackageTests(PublishedPackage package, AwsEmulators emulator
         Assert.Contains(elfFiles, f => Path.GetFileName(f) == "libcoreclr.so");
         Assert.Contains(elfFiles, f => Path.GetFileName(f).StartsWith("libvips-cpp.so", StringComparison.Ordinal));
         Assert.True(newestSeen >= new Version(2, 17), $"no GLIBC_ version needs found at all (newest {newestSeen}): is the ELF reader broken?");
-        Assert.True(tooNew.Count == 0, "Needs newer than GLIBC_2.34:" + Environment.NewLine + string.Join(Environment.NewLine, tooNew));
+        Assert.Contains(elfFiles.SelectMany(ElfVersionNeeds.Read), n => n.Version.StartsWith("GLIBCXX_", StringComparison.Ordinal));
+        Assert.True(tooNew.Count == 0, "Needs newer than Amazon Linux 2023 provides:" + Environment.NewLine + string.Join(Environment.NewLine, tooNew));
     }
 
     [Fact]
