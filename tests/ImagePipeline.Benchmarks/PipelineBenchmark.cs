@@ -167,26 +167,36 @@ internal sealed partial class PipelineBenchmark(PipelineModeOptions options, Tex
 
     // ---------------------------------------------------------------- 2. the host: upload all, wait for ready
 
-    private async Task<ThroughputResult?> RunThroughputAsync(Command launcher, IReadOnlyList<string> inputs, HttpClient http, ChildResult? baseline)
+    /// <summary>A fresh host on a fresh data directory, described in the output; null (reported) when it does not start.</summary>
+    private async Task<(LocalHostProcess? Host, string DataDirectory)> StartHostAsync(Command launcher, HttpClient http, string label)
     {
-        output.WriteLine("== 2. Local host: upload all images, wait until all are ready ==");
-        var dataDirectory = FreshDataDirectory("throughput");
-        LocalHostProcess host;
+        var dataDirectory = FreshDataDirectory(label);
         try
         {
-            host = await LocalHostProcess.StartAsync(launcher, dataDirectory, options.HostConcurrency, Path.Combine(_logs, "host-throughput"), http, TimeSpan.FromSeconds(60));
+            var host = await LocalHostProcess.StartAsync(launcher, dataDirectory, options.HostConcurrency, Path.Combine(_logs, $"host-{label}"), http, TimeSpan.FromSeconds(60));
+            PrintHost(host, dataDirectory);
+            return (host, dataDirectory);
         }
         catch (InvalidOperationException e)
         {
             output.WriteLine($"ERROR: the host did not start: {e.Message}");
             output.WriteLine();
             DeleteQuietly(dataDirectory);
+            return (null, dataDirectory);
+        }
+    }
+
+    private async Task<ThroughputResult?> RunThroughputAsync(Command launcher, IReadOnlyList<string> inputs, HttpClient http, ChildResult? baseline)
+    {
+        output.WriteLine("== 2. Local host: upload all images, wait until all are ready ==");
+        var (host, dataDirectory) = await StartHostAsync(launcher, http, "throughput");
+        if (host is null)
+        {
             return null;
         }
 
         try
         {
-            PrintHost(host, dataDirectory);
             var images = inputs.Select(p => new ImageState(p)).ToArray();
             var byId = new ConcurrentDictionary<string, ImageState>(StringComparer.Ordinal);
             Progress($"uploading {images.Length} images at parallelism {options.Parallel} and polling for ready...");
@@ -520,23 +530,14 @@ internal sealed partial class PipelineBenchmark(PipelineModeOptions options, Tex
     private async Task<ListResult?> RunListLatencyAsync(Command launcher, HttpClient http)
     {
         output.WriteLine($"== 3. GET /v1/images?limit={ListLimit} latency over {options.Records:N0} catalog records ==");
-        var dataDirectory = FreshDataDirectory("list");
-        LocalHostProcess host;
-        try
+        var (host, dataDirectory) = await StartHostAsync(launcher, http, "list");
+        if (host is null)
         {
-            host = await LocalHostProcess.StartAsync(launcher, dataDirectory, options.HostConcurrency, Path.Combine(_logs, "host-list"), http, TimeSpan.FromSeconds(60));
-        }
-        catch (InvalidOperationException e)
-        {
-            output.WriteLine($"ERROR: the host did not start: {e.Message}");
-            output.WriteLine();
-            DeleteQuietly(dataDirectory);
             return null;
         }
 
         try
         {
-            PrintHost(host, dataDirectory);
             Progress($"creating {options.Records:N0} records with POST /v1/uploads at parallelism {options.Parallel}...");
             var errors = new ConcurrentQueue<string>();
             var postMs = new ConcurrentBag<double>();
