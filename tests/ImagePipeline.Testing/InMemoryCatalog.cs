@@ -60,7 +60,8 @@ public sealed class InMemoryCatalog : IImageCatalog
             return StageWriteResult.Stale;
         }
 
-        if (record.StateOf(outcome.Stage) == StageState.Done)
+        if (record.StateOf(outcome.Stage) == StageState.Done
+            && (outcome.State == StageState.Failed || record.RecipeVersionOf(outcome.Stage) >= outcome.RecipeVersion))
         {
             return StageWriteResult.AlreadyDone;
         }
@@ -74,10 +75,26 @@ public sealed class InMemoryCatalog : IImageCatalog
             UpdatedAt = outcome.At,
         };
         updated = outcome.Stage == Stage.Resize
-            ? updated with { ResizeState = outcome.State, Renditions = outcome.Renditions, ResizeError = outcome.Error }
-            : updated with { ThumbnailState = outcome.State, Thumbnail = outcome.Thumbnail, ThumbnailError = outcome.Error };
+            ? updated with { ResizeState = outcome.State, Renditions = outcome.Renditions, ResizeError = outcome.Error, ResizeRecipeVersion = outcome.RecipeVersion }
+            : updated with { ThumbnailState = outcome.State, Thumbnail = outcome.Thumbnail, ThumbnailError = outcome.Error, ThumbnailRecipeVersion = outcome.RecipeVersion };
         _records[record.Id] = updated;
         return StageWriteResult.Applied;
+    }
+
+    public Task<bool> ResetFailedStageAsync(Guid id, Stage stage, DateTimeOffset at, CancellationToken cancellationToken)
+    {
+        lock (_records)
+        {
+            if (!_records.TryGetValue(id, out var record) || record.DeletedAt is not null || record.StateOf(stage) != StageState.Failed)
+            {
+                return Task.FromResult(false);
+            }
+
+            _records[id] = stage == Stage.Resize
+                ? record with { ResizeState = StageState.Pending, ResizeError = null, UpdatedAt = at }
+                : record with { ThumbnailState = StageState.Pending, ThumbnailError = null, UpdatedAt = at };
+            return Task.FromResult(true);
+        }
     }
 
     public Task<CatalogPage> ListAsync(string ownerId, int limit, CatalogPosition? after, CancellationToken cancellationToken)
@@ -109,7 +126,7 @@ public sealed class InMemoryCatalog : IImageCatalog
 
     public Task<int> PurgeExpiredAsync(DateTimeOffset now, CancellationToken cancellationToken)
     {
-        var expired = _records.Values.Where(r => r.ExpiresAt <= now).Select(r => r.Id).ToList();
+        var expired = _records.Values.Where(r => r.ExpiresAt <= now && (r.SourceEtag is null || r.DeletedAt is not null)).Select(r => r.Id).ToList();
         foreach (var id in expired)
         {
             _records.TryRemove(id, out _);

@@ -16,11 +16,18 @@ public interface IImageCatalog
 
     /// <summary>
     /// One conditional update for one stage: applied only if the record exists, is not deleted, the source etag is
-    /// absent or equal to the event's, and the stage is not already done. Sets the stage's own attributes, its error,
-    /// <c>updatedAt</c>; sets <c>sourceEtag</c>, <c>original</c>, <c>metadata</c> if not yet set; removes
-    /// <c>expiresAt</c>. Never a read-modify-write of the whole record.
+    /// absent or equal to the event's, and the stage is not already done — except that a <em>done</em> outcome may
+    /// replace a done stage made by an older recipe version (a failure never replaces a done stage). Sets the stage's
+    /// own attributes, its recipe version, its error, <c>updatedAt</c>; sets <c>sourceEtag</c>, <c>original</c>,
+    /// <c>metadata</c> if not yet set; removes <c>expiresAt</c>. Never a read-modify-write of the whole record.
     /// </summary>
     Task<StageWriteResult> ApplyStageAsync(StageOutcome outcome, CancellationToken cancellationToken);
+
+    /// <summary>
+    /// Reprocessing: sets a <em>failed</em> stage back to pending and removes its error, on condition that the record
+    /// exists, is not deleted and the stage is still failed. False when the condition does not hold.
+    /// </summary>
+    Task<bool> ResetFailedStageAsync(Guid id, Stage stage, DateTimeOffset at, CancellationToken cancellationToken);
 
     /// <summary>Newest first by (createdAt, id); <paramref name="after"/> is the last item of the previous page.</summary>
     Task<CatalogPage> ListAsync(string ownerId, int limit, CatalogPosition? after, CancellationToken cancellationToken);
@@ -28,7 +35,11 @@ public interface IImageCatalog
     /// <summary>Sets <c>deletedAt</c> and the tombstone's expiry and drops it from listings; false if unknown or already deleted.</summary>
     Task<bool> MarkDeletedAsync(Guid id, DateTimeOffset deletedAt, DateTimeOffset expiresAt, CancellationToken cancellationToken);
 
-    /// <summary>Removes records whose <c>expiresAt</c> has passed (locally; DynamoDB's TTL does this in AWS).</summary>
+    /// <summary>
+    /// Removes records whose <c>expiresAt</c> has passed (locally; DynamoDB's TTL does this in AWS). Only pending
+    /// records (nothing uploaded: no <c>sourceEtag</c>) and tombstones ever carry an expiry, and a record whose
+    /// upload landed is never removed here even if it still carries one.
+    /// </summary>
     Task<int> PurgeExpiredAsync(DateTimeOffset now, CancellationToken cancellationToken);
 }
 
@@ -43,6 +54,7 @@ public interface IImageCatalog
 /// <param name="Thumbnail">Thumbnail stage output.</param>
 /// <param name="Error">Why it failed.</param>
 /// <param name="At">When.</param>
+/// <param name="RecipeVersion">The recipe version the result was made with.</param>
 public sealed record StageOutcome(
     Guid ImageId,
     Stage Stage,
@@ -53,7 +65,8 @@ public sealed record StageOutcome(
     IReadOnlyList<DerivedFacts>? Renditions,
     DerivedFacts? Thumbnail,
     StageError? Error,
-    DateTimeOffset At);
+    DateTimeOffset At,
+    int RecipeVersion);
 
 /// <summary>Result of a conditional stage write.</summary>
 public enum StageWriteResult
@@ -64,7 +77,7 @@ public enum StageWriteResult
     Unknown,
     /// <summary>Not written: the image is deleted (its outputs must be removed).</summary>
     Deleted,
-    /// <summary>Not written: this stage is already done (a duplicate event).</summary>
+    /// <summary>Not written: this stage is already done (a duplicate event, or a failure over a done stage).</summary>
     AlreadyDone,
     /// <summary>Not written: the record holds another source etag (a stale event).</summary>
     Stale,

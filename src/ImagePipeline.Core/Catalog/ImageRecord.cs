@@ -147,6 +147,15 @@ public sealed record ImageRecord
     /// <summary>The thumbnail made (thumbnail stage).</summary>
     public DerivedFacts? Thumbnail { get; init; }
 
+    /// <summary>
+    /// The recipe version the resize stage's result (outputs or failure) was made with; null on records written before
+    /// versions were recorded, which read as version 1.
+    /// </summary>
+    public int? ResizeRecipeVersion { get; init; }
+
+    /// <summary>The recipe version the thumbnail stage's result was made with (null reads as version 1).</summary>
+    public int? ThumbnailRecipeVersion { get; init; }
+
     /// <summary>Error of the resize stage, when failed.</summary>
     public StageError? ResizeError { get; init; }
 
@@ -165,4 +174,24 @@ public sealed record ImageRecord
 
     /// <summary>The state of <paramref name="stage"/>.</summary>
     public StageState StateOf(Stage stage) => stage == Stage.Resize ? ResizeState : ThumbnailState;
+
+    /// <summary>The recipe version <paramref name="stage"/>'s result was made with (1 when not recorded).</summary>
+    public int RecipeVersionOf(Stage stage) => (stage == Stage.Resize ? ResizeRecipeVersion : ThumbnailRecipeVersion) ?? 1;
+
+    /// <summary>The error of <paramref name="stage"/>, when it failed.</summary>
+    public StageError? ErrorOf(Stage stage) => stage == Stage.Resize ? ResizeError : ThumbnailError;
+
+    /// <summary>
+    /// The stages reprocessing would run under recipe <paramref name="currentRecipeVersion"/>: those that failed, and
+    /// those done by an older recipe.
+    /// </summary>
+    public IReadOnlyList<Stage> StagesToReprocess(int currentRecipeVersion) =>
+        SourceEtag is null
+            ? []
+            : [.. new[] { Stage.Resize, Stage.Thumbnail }.Where(stage => StateOf(stage) switch
+            {
+                StageState.Failed => true,
+                StageState.Done => RecipeVersionOf(stage) < currentRecipeVersion,
+                _ => false,
+            })];
 }

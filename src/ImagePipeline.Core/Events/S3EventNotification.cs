@@ -38,7 +38,11 @@ public sealed record S3Object(
 /// <param name="Size">Size in bytes, as announced.</param>
 /// <param name="ETag">Entity tag, without quotes.</param>
 /// <param name="Sequencer">S3's ordering hint (never relied on alone: LocalStack sends a constant).</param>
-public sealed record ObjectCreated(string Bucket, string Key, long Size, string ETag, string? Sequencer);
+/// <param name="Reprocess">
+/// True for an event queued again by reprocessing (<c>ObjectCreated:Reprocess</c>, never sent by S3): a stage that
+/// failed for this same original runs again instead of treating the event as a duplicate.
+/// </param>
+public sealed record ObjectCreated(string Bucket, string Key, long Size, string ETag, string? Sequencer, bool Reprocess = false);
 
 /// <summary>Reads notification bodies. Malformed bodies are a <see cref="FormatException"/>.</summary>
 public static class S3EventParser
@@ -67,17 +71,26 @@ public static class S3EventParser
         var created = new List<ObjectCreated>();
         foreach (var record in records)
         {
+            if (record is null)
+            {
+                throw new FormatException("The message body is not an S3 event notification: a record is null.");
+            }
+
             if (record.EventName?.StartsWith("ObjectCreated:", StringComparison.Ordinal) != true
                 || record.S3?.Object is not { Key: { } key, ETag: { } etag } obj)
             {
                 continue;
             }
 
-            created.Add(new ObjectCreated(record.S3.Bucket?.Name ?? "", DecodeKey(key), obj.Size ?? 0, etag.Trim('"'), obj.Sequencer));
+            created.Add(new ObjectCreated(
+                record.S3.Bucket?.Name ?? "", DecodeKey(key), obj.Size ?? 0, etag.Trim('"'), obj.Sequencer, record.EventName == ReprocessEventName));
         }
 
         return created;
     }
+
+    /// <summary>The event name of an event queued by reprocessing; S3 itself never sends it.</summary>
+    public const string ReprocessEventName = "ObjectCreated:Reprocess";
 
     /// <summary>S3 keys in events are form-URL-encoded: <c>+</c> is a space, <c>%2B</c> a plus, <c>%2F</c> a slash.</summary>
     public static string DecodeKey(string key) => Uri.UnescapeDataString(key.Replace('+', ' '));
@@ -89,13 +102,16 @@ public static class S3EventParser
         DefaultIgnoreCondition = JsonIgnoreCondition.WhenWritingNull,
     });
 
-    /// <summary>The body S3 (via SNS raw delivery) would send for one created object; used by the local outbox.</summary>
+    /// <summary>
+    /// The body S3 (via SNS raw delivery) would send for one created object; used by the local outbox and by
+    /// reprocessing.
+    /// </summary>
     public static string Serialize(ObjectCreated created, DateTimeOffset eventTime)
     {
         var notification = new S3EventNotification(
             [
                 new S3EventRecord(
-                    "ObjectCreated:Put",
+                    created.Reprocess ? ReprocessEventName : "ObjectCreated:Put",
                     eventTime,
                     new S3Entity(
                         new S3Bucket(created.Bucket),

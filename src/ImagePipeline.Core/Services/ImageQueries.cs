@@ -4,9 +4,10 @@ using ImagePipeline.Core.Storage;
 namespace ImagePipeline.Core.Services;
 
 /// <summary>
-/// Reads for the REST API: details, pages, and short-lived URLs of an image's objects. A pending record past its
-/// expiry (an upload that never came) is treated as gone at once, whichever catalog holds it: the local sweeper
-/// removes it within a minute, DynamoDB's TTL only within days.
+/// Reads for the REST API: details, pages, and short-lived URLs of an image's objects. A pending record older than
+/// <see cref="PipelineOptions.PendingLifetime"/> (an upload that never came) is hidden at once, whichever catalog holds
+/// it; the record itself is kept for <see cref="PipelineOptions.PendingRetention"/> so that a late event of an upload
+/// that did land still finds it (and the image reappears once a stage records it).
 /// </summary>
 public sealed class ImageQueries(IImageCatalog catalog, IObjectStore store, PipelineOptions options, TimeProvider clock)
 {
@@ -52,8 +53,10 @@ public sealed class ImageQueries(IImageCatalog catalog, IObjectStore store, Pipe
         return ([.. page.Items.Where(r => !IsExpired(r, now))], page.Next is { } next ? _cursors.Encode(next) : null);
     }
 
-    // Only pending records and tombstones carry an expiry, and tombstones never get this far.
-    private static bool IsExpired(ImageRecord record, DateTimeOffset now) => record.ExpiresAt is { } expires && expires <= now;
+    // Tombstones never get this far. A pending record is hidden after the visibility rule, long before its expiry.
+    private bool IsExpired(ImageRecord record, DateTimeOffset now) =>
+        (record.SourceEtag is null && record.CreatedAt + options.PendingLifetime <= now)
+        || (record.ExpiresAt is { } expires && expires <= now);
 
     /// <summary>Presigned URL of the thumbnail; NotReady (409) until the thumbnail stage is done.</summary>
     public async Task<Uri> ThumbnailUrlAsync(string ownerId, Guid id, CancellationToken cancellationToken)

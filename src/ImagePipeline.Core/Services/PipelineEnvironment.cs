@@ -27,9 +27,21 @@ public static class PipelineEnvironment
     /// <summary>Optional: <c>true</c> for path-style S3 addressing (emulators, LocalStack).</summary>
     public const string S3PathStyle = "IMAGEPIPELINE_S3_PATH_STYLE";
 
+    /// <summary>The api function's: URL of the resize stage's queue (reprocessing sends the original's event there).</summary>
+    public const string ResizeQueueUrl = "IMAGEPIPELINE_RESIZE_QUEUE_URL";
+
+    /// <summary>The api function's: URL of the thumbnail stage's queue.</summary>
+    public const string ThumbnailQueueUrl = "IMAGEPIPELINE_THUMBNAIL_QUEUE_URL";
+
+    /// <summary>The deadletter function's: ARN of the resize stage's dead-letter queue (tells a record's stage).</summary>
+    public const string ResizeDeadLetterQueueArn = "IMAGEPIPELINE_RESIZE_DLQ_ARN";
+
+    /// <summary>The deadletter function's: ARN of the thumbnail stage's dead-letter queue.</summary>
+    public const string ThumbnailDeadLetterQueueArn = "IMAGEPIPELINE_THUMBNAIL_DLQ_ARN";
+
     /// <summary>Which function the bootstrap serves: <see cref="Handlers"/>.</summary>
     public const string Handler = "_HANDLER";
 
     /// <summary>The values of <see cref="Handler"/>.</summary>
-    public static IReadOnlyList<string> Handlers { get; } = ["resize", "thumbnail", "api"];
+    public static IReadOnlyList<string> Handlers { get; } = ["resize", "thumbnail", "api", "deadletter"];
 }

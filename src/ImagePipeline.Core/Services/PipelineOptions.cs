@@ -14,8 +14,19 @@ public sealed record PipelineOptions
     /// <summary>Lifetime of presigned upload and download URLs.</summary>
     public TimeSpan UrlLifetime { get; init; } = TimeSpan.FromMinutes(15);
 
-    /// <summary>How long a record with nothing uploaded lives.</summary>
+    /// <summary>How long the API shows a record with nothing uploaded (an upload that never came is gone after it).</summary>
     public TimeSpan PendingLifetime { get; init; } = TimeSpan.FromHours(24);
+
+    /// <summary>
+    /// How long a record with nothing recorded yet is physically kept (its <c>expiresAt</c>, DynamoDB's TTL stamp): past
+    /// the longest life of an event — 14 days in the source queues and dead-letter queues, counted from the original
+    /// enqueue — plus a day. Its events may arrive that late, and must then find the record, or the stage would take
+    /// the original for an orphan and delete it.
+    /// </summary>
+    public TimeSpan PendingRetention { get; init; } = MaxEventAge + TimeSpan.FromDays(1);
+
+    /// <summary>The longest an event can wait in the queues (SQS retention of the source and dead-letter queues).</summary>
+    public static readonly TimeSpan MaxEventAge = TimeSpan.FromDays(14);
 
     /// <summary>How long a deleted record is kept as a tombstone against late events.</summary>
     public TimeSpan TombstoneLifetime { get; init; } = TimeSpan.FromDays(7);
@@ -36,6 +47,18 @@ public sealed record PipelineOptions
         if (UrlLifetime <= TimeSpan.Zero || UrlLifetime > TimeSpan.FromDays(7))
         {
             throw new ArgumentOutOfRangeException(nameof(UrlLifetime), UrlLifetime, "UrlLifetime must be between 0 and 7 days.");
+        }
+
+        if (PendingLifetime <= TimeSpan.Zero)
+        {
+            throw new ArgumentOutOfRangeException(nameof(PendingLifetime), PendingLifetime, "PendingLifetime must be positive.");
+        }
+
+        // An upload lands within the URL's lifetime of the record's creation, and its events may wait MaxEventAge.
+        if (PendingRetention < UrlLifetime + MaxEventAge || PendingRetention < PendingLifetime)
+        {
+            throw new ArgumentOutOfRangeException(
+                nameof(PendingRetention), PendingRetention, $"PendingRetention must be at least UrlLifetime + {MaxEventAge.TotalDays:0} days (the longest an event can wait) and at least PendingLifetime.");
         }
 
         if (MaxAttempts < 1)

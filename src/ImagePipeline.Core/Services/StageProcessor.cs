@@ -15,6 +15,15 @@ public enum StageDisposition
     Retry,
 }
 
+/// <summary>What a cancelled token means to the caller of <see cref="StageProcessor"/>.</summary>
+public enum CancellationMeaning
+{
+    /// <summary>The invocation ran out of time: the attempt failed (a Lambda deadline).</summary>
+    Deadline,
+    /// <summary>The host is stopping gracefully: not an attempt; nothing is recorded.</summary>
+    Shutdown,
+}
+
 /// <summary>What happened to one event, for the host to log and count.</summary>
 /// <param name="Disposition">Acknowledge or retry.</param>
 /// <param name="Outcome">
@@ -41,8 +50,12 @@ public sealed class StageProcessor(IImageCatalog catalog, IObjectStore store, II
     /// <summary>
     /// Processes a queue message body (an S3 event notification). <paramref name="attempt"/> is the 1-based receive
     /// count; on the last allowed one a transient failure is recorded as <c>internal</c> and acknowledged.
+    /// <paramref name="cancellation"/> says what a cancelled token means: a deadline (the attempt failed) or a
+    /// graceful stop of the host (nothing happened: <see cref="OperationCanceledException"/> propagates and nothing is
+    /// recorded, so the message stays queued as it was).
     /// </summary>
-    public async Task<IReadOnlyList<StageReport>> ProcessMessageAsync(Stage stage, string body, int attempt, CancellationToken cancellationToken)
+    public async Task<IReadOnlyList<StageReport>> ProcessMessageAsync(
+        Stage stage, string body, int attempt, CancellationToken cancellationToken, CancellationMeaning cancellation = CancellationMeaning.Deadline)
     {
         IReadOnlyList<ObjectCreated> events;
         try
@@ -63,14 +76,15 @@ public sealed class StageProcessor(IImageCatalog catalog, IObjectStore store, II
         var reports = new List<StageReport>(events.Count);
         foreach (var created in events)
         {
-            reports.Add(await ProcessEventAsync(stage, created, attempt, cancellationToken).ConfigureAwait(false));
+            reports.Add(await ProcessEventAsync(stage, created, attempt, cancellationToken, cancellation).ConfigureAwait(false));
         }
 
         return reports;
     }
 
-    /// <summary>Processes one object-created event for <paramref name="stage"/>.</summary>
-    public async Task<StageReport> ProcessEventAsync(Stage stage, ObjectCreated created, int attempt, CancellationToken cancellationToken)
+    /// <summary>Processes one object-created event for <paramref name="stage"/>; see <see cref="ProcessMessageAsync"/>.</summary>
+    public async Task<StageReport> ProcessEventAsync(
+        Stage stage, ObjectCreated created, int attempt, CancellationToken cancellationToken, CancellationMeaning cancellation = CancellationMeaning.Deadline)
     {
         var stopwatch = Stopwatch.StartNew();
         if (!ObjectKeys.TryParseOriginal(created.Key, out var id))
@@ -91,12 +105,14 @@ public sealed class StageProcessor(IImageCatalog catalog, IObjectStore store, II
                 return Report(StageDisposition.Acknowledge, "orphan", id, null, record is null ? "No catalog record; original removed." : "Image deleted; original removed.");
             }
 
-            if (record.StateOf(stage) == StageState.Done
-                || (record.StateOf(stage) == StageState.Failed && record.SourceEtag == created.ETag))
+            var state = record.StateOf(stage);
+            if ((state == StageState.Done && record.RecipeVersionOf(stage) >= options.Recipe.Version)
+                || (state == StageState.Failed && record.SourceEtag == created.ETag && !created.Reprocess))
             {
                 // A failure is recorded only for a permanent reason (or after the last retry): decoding the same
-                // bytes again, e.g. a hostile file on every redelivery, cannot end differently.
-                return Report(StageDisposition.Acknowledge, "duplicate", id, null, $"The {stage.ToName()} stage already ended {record.StateOf(stage).ToName()}.");
+                // bytes again, e.g. a hostile file on every redelivery, cannot end differently. Only an explicit
+                // reprocess runs a failed stage again; a done stage runs again only for a newer recipe.
+                return Report(StageDisposition.Acknowledge, "duplicate", id, null, $"The {stage.ToName()} stage already ended {state.ToName()}.");
             }
 
             if (record.SourceEtag is { } known && known != created.ETag)
@@ -114,7 +130,13 @@ public sealed class StageProcessor(IImageCatalog catalog, IObjectStore store, II
             switch (await catalog.ApplyStageAsync(outcome, cancellationToken).ConfigureAwait(false))
             {
                 case StageWriteResult.Applied:
-                    return Report(StageDisposition.Acknowledge, outcome.State == StageState.Done ? "done" : "failed", id, outcome.Error?.Code, outcome.Error?.Message ?? "Recorded.", bytes);
+                    var detail = outcome.Error?.Message ?? "Recorded.";
+                    if (outcome.State == StageState.Done && state == StageState.Done)
+                    {
+                        detail = await RemoveOlderOutputsAsync(record, stage, written, cancellationToken).ConfigureAwait(false);
+                    }
+
+                    return Report(StageDisposition.Acknowledge, outcome.State == StageState.Done ? "done" : "failed", id, outcome.Error?.Code, detail, bytes);
                 case StageWriteResult.Deleted or StageWriteResult.Unknown:
                     await RemoveOrphanAsync(stage, id, cancellationToken).ConfigureAwait(false);
                     return Report(StageDisposition.Acknowledge, "deleted", id, null, "The image was deleted while processing; its objects were removed.");
@@ -131,7 +153,12 @@ public sealed class StageProcessor(IImageCatalog catalog, IObjectStore store, II
                 return Report(StageDisposition.Retry, "retry", id, null, $"Attempt {attempt} of {options.MaxAttempts}: {e.GetType().Name}: {e.Message}");
             }
 
-            return await GiveUpAsync(stage, id, created, e, Report, cancellationToken).ConfigureAwait(false);
+            return await GiveUpAsync(stage, id, created, GaveUpMessage(e), Report, cancellationToken).ConfigureAwait(false);
+        }
+        catch (OperationCanceledException) when (cancellation == CancellationMeaning.Shutdown)
+        {
+            // The host is stopping: not an attempt. The message stays queued exactly as it was.
+            throw;
         }
         catch (OperationCanceledException e)
         {
@@ -144,14 +171,15 @@ public sealed class StageProcessor(IImageCatalog catalog, IObjectStore store, II
             // while its message sits in the dead-letter queue. The caller's token has fired, so the write gets its own
             // short one (the deadline margin leaves room for it).
             using var recording = new CancellationTokenSource(GiveUpWriteTimeout);
-            return await GiveUpAsync(stage, id, created, e, Report, recording.Token).ConfigureAwait(false);
+            return await GiveUpAsync(stage, id, created, GaveUpMessage(e), Report, recording.Token).ConfigureAwait(false);
         }
     }
 
     /// <summary>
     /// Records <paramref name="stage"/> failed with <c>internal</c> for every image of a message that will not be
-    /// processed on its last allowed receive (the function had no time left to start it), so it does not stay
-    /// processing forever while the message goes to the dead-letter queue.
+    /// processed any more: on its last allowed receive when no time was left to start it, or when it reached the
+    /// dead-letter queue because the process died on every receive (crash, OOM kill, timeout). The write follows the
+    /// stage-result rules, so it never replaces a done stage. A malformed body yields one acknowledged report.
     /// </summary>
     public async Task<IReadOnlyList<StageReport>> AbandonMessageAsync(Stage stage, string body, string reason, CancellationToken cancellationToken)
     {
@@ -160,9 +188,9 @@ public sealed class StageProcessor(IImageCatalog catalog, IObjectStore store, II
         {
             events = S3EventParser.Parse(body);
         }
-        catch (FormatException)
+        catch (FormatException e)
         {
-            return [];
+            return [new StageReport(StageDisposition.Acknowledge, "malformed", null, null, e.Message, TimeSpan.Zero, 0)];
         }
 
         var reports = new List<StageReport>(events.Count);
@@ -171,7 +199,7 @@ public sealed class StageProcessor(IImageCatalog catalog, IObjectStore store, II
             if (ObjectKeys.TryParseOriginal(created.Key, out var id))
             {
                 reports.Add(await GiveUpAsync(
-                    stage, id, created, new TimeoutException(reason),
+                    stage, id, created, $"Processing never finished: {reason}",
                     (disposition, outcome, imageId, code, detail, bytes) => new StageReport(disposition, outcome, imageId, code, detail, TimeSpan.Zero, bytes),
                     cancellationToken).ConfigureAwait(false));
             }
@@ -195,17 +223,28 @@ public sealed class StageProcessor(IImageCatalog catalog, IObjectStore store, II
         await store.DeleteAsync(Bucket.Derived, own, cancellationToken).ConfigureAwait(false);
     }
 
+    private string GaveUpMessage(Exception error) => error switch
+    {
+        OperationCanceledException => $"Processing did not finish in time on any of {options.MaxAttempts} attempts.",
+        ImageProcessingException image => $"Processing failed {options.MaxAttempts} times: {image.Message}",
+        _ => $"Processing failed {options.MaxAttempts} times on a storage or service error ({error.GetType().Name}).",
+    };
+
     private async Task<StageReport> GiveUpAsync(
-        Stage stage, Guid id, ObjectCreated created, Exception error,
+        Stage stage, Guid id, ObjectCreated created, string message,
         Func<StageDisposition, string, Guid?, string?, string, long, StageReport> report, CancellationToken cancellationToken)
     {
-        // The last allowed receive: record the stage failed so no image stays processing forever.
-        var outcome = Outcome(stage, id, created, StageState.Failed,
-            error: new StageError(ImageErrorCode.Internal.ToCode(), $"Processing failed {options.MaxAttempts} times; last error: {error.Message}"));
+        // Record the stage failed so no image stays processing forever; the conditions keep a done stage done.
+        var outcome = Outcome(stage, id, created, StageState.Failed, error: new StageError(ImageErrorCode.Internal.ToCode(), message));
         try
         {
-            await catalog.ApplyStageAsync(outcome, cancellationToken).ConfigureAwait(false);
-            return report(StageDisposition.Acknowledge, "gave-up", id, ImageErrorCode.Internal.ToCode(), outcome.Error!.Message, 0);
+            return await catalog.ApplyStageAsync(outcome, cancellationToken).ConfigureAwait(false) switch
+            {
+                StageWriteResult.Applied => report(StageDisposition.Acknowledge, "gave-up", id, ImageErrorCode.Internal.ToCode(), message, 0),
+                StageWriteResult.AlreadyDone => report(StageDisposition.Acknowledge, "duplicate", id, null, "The stage is already done; nothing to record.", 0),
+                StageWriteResult.Stale => report(StageDisposition.Acknowledge, "stale", id, null, "The record holds another original.", 0),
+                _ => report(StageDisposition.Acknowledge, "orphan", id, null, "No live image; nothing to record.", 0),
+            };
         }
         catch (Exception e)
         {
@@ -256,9 +295,33 @@ public sealed class StageProcessor(IImageCatalog catalog, IObjectStore store, II
             written.Add(facts);
             return (Outcome(stage, id, created, StageState.Done, Original(thumbnail.Source), thumbnail.Source.Metadata, thumbnail: facts), written);
         }
-        catch (ImageProcessingException e)
+        catch (ImageProcessingException e) when (e.Code != ImageErrorCode.Internal)
         {
+            // Internal engine errors (out of memory, a libvips fault) say nothing about the file: they propagate as
+            // transient, are retried, and are recorded as internal only after the last attempt.
             return (Failed(stage, id, created, e), written);
+        }
+    }
+
+    /// <summary>After a newer recipe's outputs replaced a done stage, the older recipe's objects are removed.</summary>
+    private async Task<string> RemoveOlderOutputsAsync(ImageRecord before, Stage stage, List<DerivedFacts> written, CancellationToken cancellationToken)
+    {
+        var older = stage == Stage.Resize ? before.Renditions ?? [] : before.Thumbnail is { } thumbnail ? [thumbnail] : [];
+        string[] keys = [.. older.Select(d => d.Key).Except(written.Select(w => w.Key))];
+        if (keys.Length == 0)
+        {
+            return "Recorded.";
+        }
+
+        try
+        {
+            await store.DeleteAsync(Bucket.Derived, keys, cancellationToken).ConfigureAwait(false);
+            return $"Recorded; {keys.Length} output(s) of recipe {before.RecipeVersionOf(stage)} removed.";
+        }
+        catch (Exception e) when (e is not OperationCanceledException)
+        {
+            // The new outputs are recorded and served; the old ones are only unreferenced bytes.
+            return $"Recorded; removing {keys.Length} output(s) of recipe {before.RecipeVersionOf(stage)} failed: {e.Message}";
         }
     }
 
@@ -268,7 +331,7 @@ public sealed class StageProcessor(IImageCatalog catalog, IObjectStore store, II
     private StageOutcome Outcome(
         Stage stage, Guid id, ObjectCreated created, StageState state, OriginalFacts? original = null, ImageMetadata? metadata = null,
         IReadOnlyList<DerivedFacts>? renditions = null, DerivedFacts? thumbnail = null, StageError? error = null) =>
-        new(id, stage, created.ETag, state, original, metadata, renditions, thumbnail, error, clock.GetUtcNow());
+        new(id, stage, created.ETag, state, original, metadata, renditions, thumbnail, error, clock.GetUtcNow(), options.Recipe.Version);
 
     private static OriginalFacts Original(ImageInfo info) => new(info.Format.ToName(), info.Width, info.Height, info.Bytes);
 

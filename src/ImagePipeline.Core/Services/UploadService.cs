@@ -60,7 +60,7 @@ public sealed class UploadService(IImageCatalog catalog, IObjectStore store, IRe
             DeclaredBytes = length,
             CreatedAt = now,
             UpdatedAt = now,
-            ExpiresAt = now + options.PendingLifetime,
+            ExpiresAt = now + options.PendingRetention,
             ResizeState = StageState.Pending,
             ThumbnailState = StageState.Pending,
         };

@@ -89,6 +89,7 @@ public abstract class ImageCatalogContract
         AssertSameRecord(record, stored with
         {
             ResizeState = StageState.Pending,
+            ResizeRecipeVersion = null,
             Renditions = null,
             SourceEtag = null,
             Original = null,
@@ -444,6 +445,139 @@ public abstract class ImageCatalogContract
         Assert.Equal(0, await catalog.PurgeExpiredAsync(T0.AddHours(25), Ct));
     }
 
+    [Fact]
+    public async Task PurgeExpiredAsync_UploadNeverRecordedWithinTheEventLifetime_KeepsTheRecordUntilItsExpiry()
+    {
+        // The design's expiry rule: a pending record carries createdAt + 15 days (the longest an event can wait, plus a
+        // day), so a backlog that outlives the API's 24-hour visibility still finds the record.
+        var catalog = await CreateCatalogAsync();
+        var record = NewRecord(T0) with { ExpiresAt = T0.AddDays(15) };
+        Assert.True(await catalog.CreateAsync(record, Ct));
+
+        Assert.Equal(0, await catalog.PurgeExpiredAsync(T0.AddHours(25), Ct));
+        Assert.Equal(StageWriteResult.Applied, await catalog.ApplyStageAsync(Done(record.Id, Stage.Resize, at: T0.AddDays(10)), Ct));
+        Assert.Equal(0, await catalog.PurgeExpiredAsync(T0.AddDays(16), Ct));
+
+        var stored = (await catalog.GetAsync(record.Id, Ct))!;
+        Assert.Null(stored.ExpiresAt);
+        Assert.Equal(ImageStatus.Processing, stored.Status);
+    }
+
+    [Fact]
+    public async Task PurgeExpiredAsync_PendingRecordPastItsExpiry_RemovesIt()
+    {
+        var catalog = await CreateCatalogAsync();
+        var record = NewRecord(T0) with { ExpiresAt = T0.AddDays(15) };
+        await catalog.CreateAsync(record, Ct);
+
+        Assert.Equal(1, await catalog.PurgeExpiredAsync(T0.AddDays(15), Ct));
+        Assert.Null(await catalog.GetAsync(record.Id, Ct));
+    }
+
+    // ---- recipe versions and reprocessing -----------------------------------------------------------------------
+
+    [Fact]
+    public async Task ApplyStageAsync_Result_RecordsItsRecipeVersion()
+    {
+        var catalog = await CreateCatalogAsync();
+        var record = await CreateAsync(catalog, T0);
+
+        await catalog.ApplyStageAsync(Done(record.Id, Stage.Resize, recipe: 3), Ct);
+        await catalog.ApplyStageAsync(Failed(record.Id, Stage.Thumbnail, "corrupt_image", recipe: 2), Ct);
+
+        var stored = (await catalog.GetAsync(record.Id, Ct))!;
+        Assert.Equal(3, stored.RecipeVersionOf(Stage.Resize));
+        Assert.Equal(2, stored.RecipeVersionOf(Stage.Thumbnail));
+    }
+
+    [Fact]
+    public async Task ApplyStageAsync_DoneByNewerRecipeOverOlderDone_ReplacesTheOutputs()
+    {
+        var catalog = await CreateCatalogAsync();
+        var record = await CreateAsync(catalog, T0);
+        await catalog.ApplyStageAsync(Done(record.Id, Stage.Resize, recipe: 1), Ct);
+
+        Assert.Equal(StageWriteResult.Applied, await catalog.ApplyStageAsync(Done(record.Id, Stage.Resize, at: T0.AddHours(1), recipe: 2), Ct));
+
+        var stored = (await catalog.GetAsync(record.Id, Ct))!;
+        Assert.Equal(2, stored.RecipeVersionOf(Stage.Resize));
+        Assert.All(stored.Renditions!, r => Assert.Contains("/r2/", r.Key, StringComparison.Ordinal));
+        Assert.Equal(T0.AddHours(1), stored.UpdatedAt);
+    }
+
+    [Theory]
+    [InlineData(1)]
+    [InlineData(2)]
+    public async Task ApplyStageAsync_DoneBySameOrOlderRecipeOverDone_ReturnsAlreadyDone(int recipe)
+    {
+        var catalog = await CreateCatalogAsync();
+        var record = await CreateAsync(catalog, T0);
+        await catalog.ApplyStageAsync(Done(record.Id, Stage.Thumbnail, recipe: 2), Ct);
+
+        Assert.Equal(StageWriteResult.AlreadyDone, await catalog.ApplyStageAsync(Done(record.Id, Stage.Thumbnail, recipe: recipe), Ct));
+        Assert.Equal(2, (await catalog.GetAsync(record.Id, Ct))!.RecipeVersionOf(Stage.Thumbnail));
+    }
+
+    [Fact]
+    public async Task ApplyStageAsync_FailureOfNewerRecipeOverOlderDone_KeepsTheDoneStage()
+    {
+        var catalog = await CreateCatalogAsync();
+        var record = await CreateAsync(catalog, T0);
+        await catalog.ApplyStageAsync(Done(record.Id, Stage.Resize, recipe: 1), Ct);
+
+        Assert.Equal(StageWriteResult.AlreadyDone, await catalog.ApplyStageAsync(Failed(record.Id, Stage.Resize, "internal", recipe: 2), Ct));
+
+        var stored = (await catalog.GetAsync(record.Id, Ct))!;
+        Assert.Equal(StageState.Done, stored.ResizeState);
+        Assert.Equal(1, stored.RecipeVersionOf(Stage.Resize));
+        Assert.Null(stored.ResizeError);
+    }
+
+    [Fact]
+    public async Task ResetFailedStageAsync_FailedStage_SetsItPendingAndClearsItsErrorOnly()
+    {
+        var catalog = await CreateCatalogAsync();
+        var record = await CreateAsync(catalog, T0);
+        await catalog.ApplyStageAsync(Failed(record.Id, Stage.Resize, "internal"), Ct);
+        await catalog.ApplyStageAsync(Done(record.Id, Stage.Thumbnail), Ct);
+
+        Assert.True(await catalog.ResetFailedStageAsync(record.Id, Stage.Resize, T0.AddHours(2), Ct));
+
+        var stored = (await catalog.GetAsync(record.Id, Ct))!;
+        Assert.Equal(StageState.Pending, stored.ResizeState);
+        Assert.Null(stored.ResizeError);
+        Assert.Equal(StageState.Done, stored.ThumbnailState);
+        Assert.NotNull(stored.Thumbnail);
+        Assert.Equal(Etag1, stored.SourceEtag);
+        Assert.Equal(T0.AddHours(2), stored.UpdatedAt);
+        Assert.Equal(ImageStatus.Processing, stored.Status);
+
+        // Pending again, so the next stage result lands as for a first run.
+        Assert.Equal(StageWriteResult.Applied, await catalog.ApplyStageAsync(Done(record.Id, Stage.Resize), Ct));
+        Assert.Equal(ImageStatus.Ready, (await catalog.GetAsync(record.Id, Ct))!.Status);
+    }
+
+    [Fact]
+    public async Task ResetFailedStageAsync_DonePendingDeletedOrUnknown_ReturnsFalseAndChangesNothing()
+    {
+        var catalog = await CreateCatalogAsync();
+        var record = await CreateAsync(catalog, T0);
+        await catalog.ApplyStageAsync(Done(record.Id, Stage.Thumbnail), Ct);
+        var before = (await catalog.GetAsync(record.Id, Ct))!;
+
+        Assert.False(await catalog.ResetFailedStageAsync(record.Id, Stage.Thumbnail, T0.AddHours(2), Ct));
+        Assert.False(await catalog.ResetFailedStageAsync(record.Id, Stage.Resize, T0.AddHours(2), Ct));
+        AssertSameRecord(before, (await catalog.GetAsync(record.Id, Ct))!);
+
+        var deleted = await CreateAsync(catalog, T0.AddSeconds(1));
+        await catalog.ApplyStageAsync(Failed(deleted.Id, Stage.Resize, "internal"), Ct);
+        await catalog.MarkDeletedAsync(deleted.Id, T0.AddHours(1), T0.AddDays(7), Ct);
+        Assert.False(await catalog.ResetFailedStageAsync(deleted.Id, Stage.Resize, T0.AddHours(2), Ct));
+        Assert.Equal(StageState.Failed, (await catalog.GetAsync(deleted.Id, Ct))!.ResizeState);
+
+        Assert.False(await catalog.ResetFailedStageAsync(Guid.CreateVersion7(T0), Stage.Resize, T0, Ct));
+    }
+
     // ---- listing -------------------------------------------------------------------------------------------------
 
     [Fact]
@@ -613,25 +747,25 @@ public abstract class ImageCatalogContract
         return record;
     }
 
-    protected static StageOutcome Done(Guid id, Stage stage, string etag = Etag1, DateTimeOffset? at = null)
+    protected static StageOutcome Done(Guid id, Stage stage, string etag = Etag1, DateTimeOffset? at = null, int recipe = 1)
     {
         var text = ImageIds.Format(id);
         IReadOnlyList<DerivedFacts>? renditions = stage == Stage.Resize
             ?
             [
-                new("w320", 320, 240, "webp", 12_345, $"renditions/{text}/r1/w320.webp"),
-                new("w640", 640, 480, "webp", 34_567, $"renditions/{text}/r1/w640.webp"),
-                new("w1280", 1280, 960, "webp", 98_765, $"renditions/{text}/r1/w1280.webp"),
-                new("w2048", 2048, 1536, "webp", 201_234, $"renditions/{text}/r1/w2048.webp"),
+                new("w320", 320, 240, "webp", 12_345, $"renditions/{text}/r{recipe}/w320.webp"),
+                new("w640", 640, 480, "webp", 34_567, $"renditions/{text}/r{recipe}/w640.webp"),
+                new("w1280", 1280, 960, "webp", 98_765, $"renditions/{text}/r{recipe}/w1280.webp"),
+                new("w2048", 2048, 1536, "webp", 201_234, $"renditions/{text}/r{recipe}/w2048.webp"),
             ]
             : null;
-        var thumbnail = stage == Stage.Thumbnail ? new DerivedFacts("thumbnail", 256, 256, "webp", 8_765, $"thumbnails/{text}/r1/256.webp") : null;
-        return new StageOutcome(id, stage, etag, StageState.Done, SampleOriginal, SampleMetadata, renditions, thumbnail, null, at ?? T0.AddSeconds(30));
+        var thumbnail = stage == Stage.Thumbnail ? new DerivedFacts("thumbnail", 256, 256, "webp", 8_765, $"thumbnails/{text}/r{recipe}/256.webp") : null;
+        return new StageOutcome(id, stage, etag, StageState.Done, SampleOriginal, SampleMetadata, renditions, thumbnail, null, at ?? T0.AddSeconds(30), recipe);
     }
 
-    protected static StageOutcome Failed(Guid id, Stage stage, string code, string etag = Etag1) =>
+    protected static StageOutcome Failed(Guid id, Stage stage, string code, string etag = Etag1, int recipe = 1) =>
         new(id, stage, etag, StageState.Failed, null, null, null, null,
-            new StageError(code, code == "corrupt_image" ? "The image data is damaged." : $"Failed: {code}."), T0.AddSeconds(30));
+            new StageError(code, code == "corrupt_image" ? "The image data is damaged." : $"Failed: {code}."), T0.AddSeconds(30), recipe);
 
     /// <summary>The contract's order: createdAt descending, ties by the canonical id text descending.</summary>
     protected static IEnumerable<Guid> NewestFirst(IEnumerable<ImageRecord> records) =>
