@@ -22,6 +22,7 @@ public sealed class ImageApi
     private readonly UploadService _uploads;
     private readonly ImageQueries _queries;
     private readonly DeleteService _deletes;
+    private readonly ReprocessService _reprocess;
     private readonly Func<ApiRequest, string> _ownerOf;
     private readonly IReadOnlyList<string> _formats;
     private readonly string _version;
@@ -32,6 +33,7 @@ public sealed class ImageApi
     /// <param name="uploads">Creates uploads.</param>
     /// <param name="queries">Reads images and signs their URLs.</param>
     /// <param name="deletes">Deletes images.</param>
+    /// <param name="reprocess">Runs failed or outdated stages again.</param>
     /// <param name="ownerOf">The owner id of a request (<c>_ => "local"</c> until authentication lands).</param>
     /// <param name="decodableFormats">What the loaded image engine decodes (for <c>GET /v1/health</c>).</param>
     /// <param name="version">The deployment's version (for <c>GET /v1/health</c>).</param>
@@ -44,6 +46,7 @@ public sealed class ImageApi
         UploadService uploads,
         ImageQueries queries,
         DeleteService deletes,
+        ReprocessService reprocess,
         Func<ApiRequest, string> ownerOf,
         IReadOnlyCollection<ImageFormat> decodableFormats,
         string version,
@@ -53,6 +56,7 @@ public sealed class ImageApi
         ArgumentNullException.ThrowIfNull(uploads);
         ArgumentNullException.ThrowIfNull(queries);
         ArgumentNullException.ThrowIfNull(deletes);
+        ArgumentNullException.ThrowIfNull(reprocess);
         ArgumentNullException.ThrowIfNull(ownerOf);
         ArgumentNullException.ThrowIfNull(decodableFormats);
         ArgumentNullException.ThrowIfNull(version);
@@ -60,6 +64,7 @@ public sealed class ImageApi
         _uploads = uploads;
         _queries = queries;
         _deletes = deletes;
+        _reprocess = reprocess;
         _ownerOf = ownerOf;
         _formats = [.. ImageFormats.All.Where(decodableFormats.Contains).Select(f => f.ToName())];
         _version = version;
@@ -122,7 +127,7 @@ public sealed class ImageApi
                 return Is(request, "GET") ? await ListAsync(request, cancellationToken).ConfigureAwait(false) : MethodNotAllowed(request, "GET");
         }
 
-        if (s[2] != "images" || !(s.Length == 4 || (s.Length == 5 && s[4] is "thumbnail" or "original") || (s.Length == 6 && s[4] == "renditions")))
+        if (s[2] != "images" || !(s.Length == 4 || (s.Length == 5 && s[4] is "thumbnail" or "original" or "reprocess") || (s.Length == 6 && s[4] == "renditions")))
         {
             return UnknownRoute(request);
         }
@@ -142,6 +147,11 @@ public sealed class ImageApi
                 "DELETE" => await DeleteAsync(_ownerOf(request), id, cancellationToken).ConfigureAwait(false),
                 _ => MethodNotAllowed(request, "GET, DELETE"),
             };
+        }
+
+        if (s[4] == "reprocess")
+        {
+            return Is(request, "POST") ? await ReprocessAsync(request, id, cancellationToken).ConfigureAwait(false) : MethodNotAllowed(request, "POST");
         }
 
         if (!Is(request, "GET"))
@@ -239,6 +249,19 @@ public sealed class ImageApi
     {
         await _deletes.DeleteAsync(ownerId, id, cancellationToken).ConfigureAwait(false);
         return ApiResponse.NoContent();
+    }
+
+    private async Task<ApiResponse> ReprocessAsync(ApiRequest request, Guid id, CancellationToken cancellationToken)
+    {
+        // No body is needed; one that is sent must be JSON, so no cross-site form can pass for a client.
+        if ((!request.Body.IsEmpty || request.Header("Content-Type") is not null) && !(request.Header("Content-Type") is { } mediaType && IsJson(mediaType)))
+        {
+            return ApiResponse.Problem(new ApiProblem(
+                ProblemTypes.Blank, "Unsupported Media Type", 415, "A request body, if any, must be application/json."));
+        }
+
+        var record = await _reprocess.ReprocessAsync(_ownerOf(request), id, cancellationToken).ConfigureAwait(false);
+        return ApiResponse.Json(202, Detail(record), ApiJson.Context.ImageDetail);
     }
 
     private ImageSummary Summary(ImageRecord record) => new(

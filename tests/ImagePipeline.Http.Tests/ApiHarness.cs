@@ -28,10 +28,12 @@ internal sealed class ApiHarness
         Options = new PipelineOptions { CursorKey = cursorKey ?? Enumerable.Repeat((byte)7, 32).ToArray(), ExposeGps = exposeGps };
         Options.Validate();
         var formats = decodable ?? NpmLibvipsFormats;
+        var queries = new ImageQueries(Catalog, Store, Options, Clock);
         Api = new ImageApi(
             new UploadService(Catalog, Store, formats, Options, Clock),
-            new ImageQueries(Catalog, Store, Options, Clock),
+            queries,
             new DeleteService(Catalog, Store, Options, Clock),
+            new ReprocessService(queries, Catalog, Queue, OriginalsBucket, Options, Clock),
             _ => Owner,
             [.. formats],
             Version,
@@ -39,7 +41,11 @@ internal sealed class ApiHarness
             (_, e) => Errors.Add(e));
     }
 
+    public const string OriginalsBucket = "test-originals";
+
     public FakeClock Clock { get; }
+
+    public InMemoryStageQueue Queue { get; } = new();
 
     public InMemoryCatalog Catalog { get; }
 
@@ -85,7 +91,7 @@ internal sealed class ApiHarness
             DeclaredBytes = 123_456,
             CreatedAt = at,
             UpdatedAt = at,
-            ExpiresAt = at + Options.PendingLifetime,
+            ExpiresAt = at + Options.PendingRetention,
             ResizeState = StageState.Pending,
             ThumbnailState = StageState.Pending,
         });

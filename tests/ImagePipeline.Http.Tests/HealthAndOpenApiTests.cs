@@ -53,6 +53,7 @@ public sealed class HealthAndOpenApiTests
     [InlineData("/v1/images/{id}/thumbnail", "get", new[] { 302, 404, 409, 500, 503 })]
     [InlineData("/v1/images/{id}/renditions/{name}", "get", new[] { 302, 404, 409, 500, 503 })]
     [InlineData("/v1/images/{id}/original", "get", new[] { 302, 404, 409, 500, 503 })]
+    [InlineData("/v1/images/{id}/reprocess", "post", new[] { 202, 404, 409, 415, 500, 503 })]
     [InlineData("/v1/openapi.json", "get", new[] { 200 })]
     public void Document_EveryRoute_IsDescribedWithItsStatuses(string path, string method, int[] statuses)
     {
@@ -69,7 +70,7 @@ public sealed class HealthAndOpenApiTests
         var paths = OpenApiChecker.Root.GetProperty("paths").EnumerateObject().Select(p => p.Name).Order(StringComparer.Ordinal);
 
         Assert.Equal(
-            ["/v1/health", "/v1/images", "/v1/images/{id}", "/v1/images/{id}/original", "/v1/images/{id}/renditions/{name}", "/v1/images/{id}/thumbnail", "/v1/openapi.json", "/v1/uploads"],
+            ["/v1/health", "/v1/images", "/v1/images/{id}", "/v1/images/{id}/original", "/v1/images/{id}/renditions/{name}", "/v1/images/{id}/reprocess", "/v1/images/{id}/thumbnail", "/v1/openapi.json", "/v1/uploads"],
             paths);
     }
 
