@@ -60,24 +60,26 @@ builder.Services.AddSingleton(sp => new StageProcessor(catalog, store, engine, o
 builder.Services.AddSingleton(sp =>
 {
     var log = sp.GetRequiredService<ILoggerFactory>().CreateLogger("ImagePipeline.Api");
+    var queries = new ImageQueries(catalog, store, options, clock);
     return new ImageApi(
         new UploadService(catalog, store, engine.DecodableFormats, options, clock),
-        new ImageQueries(catalog, store, options, clock),
+        queries,
         new DeleteService(catalog, store, options, clock),
+        new ReprocessService(queries, catalog, new OutboxStageQueue(outbox), ObjectEndpoints.OriginalsBucketName, options, clock),
         _ => "local",
         engine.DecodableFormats,
         version,
         options,
         (request, error) => log.LogError(error, "Unhandled error serving {Method} {Path}", request.Method, request.Path));
 });
-builder.Services.AddSingleton(sp => new StartupRecovery(store, catalog, outbox, ObjectEndpoints.OriginalsBucketName, clock, sp.GetRequiredService<ILogger<StartupRecovery>>()));
+builder.Services.AddSingleton(sp => new UploadRecovery(store, outbox, clock, sp.GetRequiredService<ILogger<UploadRecovery>>()));
 builder.Services.AddHostedService<StageDispatcher>();
 builder.Services.AddHostedService<CatalogSweeper>();
 
 var app = builder.Build();
 
 // Before the dispatcher takes messages: make sure every stored original has its events.
-await app.Services.GetRequiredService<StartupRecovery>().RunAsync(atStartup: true, CancellationToken.None);
+await app.Services.GetRequiredService<UploadRecovery>().RunAsync(atStartup: true, CancellationToken.None);
 
 app.Use(async (context, next) =>
 {

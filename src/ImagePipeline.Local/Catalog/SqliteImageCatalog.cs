@@ -14,7 +14,7 @@ namespace ImagePipeline.Local.Catalog;
 /// </summary>
 public sealed class SqliteImageCatalog : IImageCatalog, IDisposable
 {
-    private const int SchemaVersion = 1;
+    private const int SchemaVersion = 2;
     private const int SqliteBusy = 5, SqliteLocked = 6;
     private const int AttemptsWhenUnclassified = 3;
 
@@ -42,7 +42,9 @@ public sealed class SqliteImageCatalog : IImageCatalog, IDisposable
             resize_error    TEXT,
             thumbnail_state TEXT    NOT NULL CHECK (thumbnail_state IN ('pending', 'done', 'failed')),
             thumbnail       TEXT,
-            thumbnail_error TEXT
+            thumbnail_error TEXT,
+            resize_recipe   INTEGER,
+            thumbnail_recipe INTEGER
         ) STRICT;
         CREATE INDEX IF NOT EXISTS images_by_owner ON images (owner_id, created_at DESC, id DESC) WHERE deleted_at IS NULL;
         CREATE INDEX IF NOT EXISTS images_by_expiry ON images (expires_at) WHERE expires_at IS NOT NULL;
@@ -50,13 +52,15 @@ public sealed class SqliteImageCatalog : IImageCatalog, IDisposable
 
     private const string Columns = """
         id, owner_id, file_name, content_type, declared_bytes, created_at, updated_at, expires_at, deleted_at,
-        source_etag, original, metadata, resize_state, renditions, resize_error, thumbnail_state, thumbnail, thumbnail_error
+        source_etag, original, metadata, resize_state, renditions, resize_error, thumbnail_state, thumbnail, thumbnail_error,
+        resize_recipe, thumbnail_recipe
         """;
 
     private const string InsertSql = $"""
         INSERT INTO images ({Columns})
         VALUES (@id, @owner_id, @file_name, @content_type, @declared_bytes, @created_at, @updated_at, @expires_at, @deleted_at,
-                @source_etag, @original, @metadata, @resize_state, @renditions, @resize_error, @thumbnail_state, @thumbnail, @thumbnail_error)
+                @source_etag, @original, @metadata, @resize_state, @renditions, @resize_error, @thumbnail_state, @thumbnail, @thumbnail_error,
+                @resize_recipe, @thumbnail_recipe)
         ON CONFLICT (id) DO NOTHING
         """;
 
@@ -79,12 +83,23 @@ public sealed class SqliteImageCatalog : IImageCatalog, IDisposable
     private const string MarkDeletedSql =
         "UPDATE images SET deleted_at = @deleted_at, expires_at = @expires_at WHERE id = @id AND deleted_at IS NULL";
 
-    private const string PurgeSql = "DELETE FROM images WHERE expires_at <= @now";
+    // Only records whose upload never landed, or tombstones: a stored original's record is never purged.
+    private const string PurgeSql = "DELETE FROM images WHERE expires_at <= @now AND (source_etag IS NULL OR deleted_at IS NOT NULL)";
 
-    private static readonly string ResizeUpdateSql = StageUpdateSql("resize_state", "renditions", "resize_error");
-    private static readonly string ThumbnailUpdateSql = StageUpdateSql("thumbnail_state", "thumbnail", "thumbnail_error");
-    private static readonly string ResizeClassifySql = StageClassifySql("resize_state");
-    private static readonly string ThumbnailClassifySql = StageClassifySql("thumbnail_state");
+    private const string ResetResizeSql = """
+        UPDATE images SET resize_state = 'pending', resize_error = NULL, updated_at = @at
+        WHERE id = @id AND deleted_at IS NULL AND resize_state = 'failed'
+        """;
+
+    private const string ResetThumbnailSql = """
+        UPDATE images SET thumbnail_state = 'pending', thumbnail_error = NULL, updated_at = @at
+        WHERE id = @id AND deleted_at IS NULL AND thumbnail_state = 'failed'
+        """;
+
+    private static readonly string ResizeUpdateSql = StageUpdateSql("resize_state", "renditions", "resize_error", "resize_recipe");
+    private static readonly string ThumbnailUpdateSql = StageUpdateSql("thumbnail_state", "thumbnail", "thumbnail_error", "thumbnail_recipe");
+    private static readonly string ResizeClassifySql = StageClassifySql("resize_state", "resize_recipe");
+    private static readonly string ThumbnailClassifySql = StageClassifySql("thumbnail_state", "thumbnail_recipe");
 
     private readonly string _connectionString;
 
@@ -117,7 +132,16 @@ public sealed class SqliteImageCatalog : IImageCatalog, IDisposable
                     $"The catalog at '{DatabasePath}' has schema version {version}; this build understands up to {SchemaVersion}.");
             }
 
-            command.CommandText = Schema + $"PRAGMA user_version = {SchemaVersion};";
+            command.CommandText = Schema;
+            command.ExecuteNonQuery();
+            if (version == 1)
+            {
+                // Version 2 records the recipe version of each stage's result; older results read as version 1.
+                command.CommandText = "ALTER TABLE images ADD COLUMN resize_recipe INTEGER; ALTER TABLE images ADD COLUMN thumbnail_recipe INTEGER;";
+                command.ExecuteNonQuery();
+            }
+
+            command.CommandText = $"PRAGMA user_version = {SchemaVersion};";
             command.ExecuteNonQuery();
         }
         catch (SqliteException e) when (IsTransient(e))
@@ -156,6 +180,8 @@ public sealed class SqliteImageCatalog : IImageCatalog, IDisposable
             p.AddWithValue("@thumbnail_state", record.ThumbnailState.ToName());
             p.AddWithValue("@thumbnail", Json(record.Thumbnail, CatalogJsonContext.Default.DerivedFacts));
             p.AddWithValue("@thumbnail_error", Json(record.ThumbnailError, CatalogJsonContext.Default.StageError));
+            p.AddWithValue("@resize_recipe", (object?)record.ResizeRecipeVersion ?? DBNull.Value);
+            p.AddWithValue("@thumbnail_recipe", (object?)record.ThumbnailRecipeVersion ?? DBNull.Value);
             return await command.ExecuteNonQueryAsync(cancellationToken).ConfigureAwait(false) == 1;
         }, cancellationToken);
     }
@@ -203,6 +229,7 @@ public sealed class SqliteImageCatalog : IImageCatalog, IDisposable
                     p.AddWithValue("@at", outcome.At.UtcTicks);
                     p.AddWithValue("@original", Json(outcome.Original, CatalogJsonContext.Default.OriginalFacts));
                     p.AddWithValue("@metadata", Json(outcome.Metadata, CatalogJsonContext.Default.ImageMetadata));
+                    p.AddWithValue("@recipe", outcome.RecipeVersion);
                     if (await update.ExecuteNonQueryAsync(cancellationToken).ConfigureAwait(false) == 1)
                     {
                         return StageWriteResult.Applied;
@@ -230,7 +257,8 @@ public sealed class SqliteImageCatalog : IImageCatalog, IDisposable
                     return StageWriteResult.Stale;
                 }
 
-                if (reader.GetString(2) == "done")
+                if (reader.GetString(2) == "done"
+                    && (outcome.State == StageState.Failed || (reader.IsDBNull(3) ? 1 : reader.GetInt64(3)) >= outcome.RecipeVersion))
                 {
                     return StageWriteResult.AlreadyDone;
                 }
@@ -242,6 +270,17 @@ public sealed class SqliteImageCatalog : IImageCatalog, IDisposable
             }
         }, cancellationToken);
     }
+
+    /// <inheritdoc />
+    public Task<bool> ResetFailedStageAsync(Guid id, Stage stage, DateTimeOffset at, CancellationToken cancellationToken) =>
+        RunAsync(async connection =>
+        {
+            using var command = connection.CreateCommand();
+            command.CommandText = stage == Stage.Resize ? ResetResizeSql : ResetThumbnailSql;
+            command.Parameters.AddWithValue("@id", ImageIds.Format(id));
+            command.Parameters.AddWithValue("@at", at.UtcTicks);
+            return await command.ExecuteNonQueryAsync(cancellationToken).ConfigureAwait(false) == 1;
+        }, cancellationToken);
 
     /// <inheritdoc />
     public Task<CatalogPage> ListAsync(string ownerId, int limit, CatalogPosition? after, CancellationToken cancellationToken)
@@ -309,11 +348,13 @@ public sealed class SqliteImageCatalog : IImageCatalog, IDisposable
         SqliteConnection.ClearPool(connection);
     }
 
-    private static string StageUpdateSql(string state, string outputs, string error) => $"""
+    // A done result may replace a done stage of an older recipe (an upgrade); a failure never replaces a done stage.
+    private static string StageUpdateSql(string state, string outputs, string error, string recipe) => $"""
         UPDATE images SET
             {state} = @state,
             {outputs} = @outputs,
             {error} = @error,
+            {recipe} = @recipe,
             updated_at = @at,
             source_etag = COALESCE(source_etag, @etag),
             original = COALESCE(original, @original),
@@ -322,11 +363,11 @@ public sealed class SqliteImageCatalog : IImageCatalog, IDisposable
         WHERE id = @id
           AND deleted_at IS NULL
           AND (source_etag IS NULL OR source_etag = @etag)
-          AND {state} <> 'done'
+          AND ({state} <> 'done' OR (@state = 'done' AND COALESCE({recipe}, 1) < @recipe))
         """;
 
-    private static string StageClassifySql(string state) =>
-        $"SELECT deleted_at, source_etag, {state} FROM images WHERE id = @id";
+    private static string StageClassifySql(string state, string recipe) =>
+        $"SELECT deleted_at, source_etag, {state}, {recipe} FROM images WHERE id = @id";
 
     private async Task<T> RunAsync<T>(Func<SqliteConnection, Task<T>> operation, CancellationToken cancellationToken)
     {
@@ -386,5 +427,7 @@ public sealed class SqliteImageCatalog : IImageCatalog, IDisposable
         ThumbnailState = CatalogNames.ParseState(r.GetString(15)),
         Thumbnail = FromJson(r, 16, CatalogJsonContext.Default.DerivedFacts),
         ThumbnailError = FromJson(r, 17, CatalogJsonContext.Default.StageError),
+        ResizeRecipeVersion = r.IsDBNull(18) ? null : r.GetInt32(18),
+        ThumbnailRecipeVersion = r.IsDBNull(19) ? null : r.GetInt32(19),
     };
 }

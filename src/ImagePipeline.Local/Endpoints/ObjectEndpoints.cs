@@ -51,7 +51,30 @@ internal static partial class ObjectEndpoints
             limit.MaxRequestBodySize = length;
         }
 
-        var result = await store.PutOriginalAsync(check.Key, request.Body, length, check.ContentType, context.RequestAborted).ConfigureAwait(false);
+        // The event is staged in the outbox before the object becomes visible, so an accepted upload always has its
+        // events: queued just below, or by the recovery if the process dies in between.
+        string? body = null;
+        PutResult result;
+        try
+        {
+            result = await store.PutOriginalAsync(
+                check.Key, request.Body, length, check.ContentType, context.RequestAborted,
+                async (etag, token) =>
+                {
+                    var created = new ObjectCreated(OriginalsBucketName, check.Key, length, etag, clock.GetUtcNow().ToUnixTimeMilliseconds().ToString("X16", System.Globalization.CultureInfo.InvariantCulture));
+                    body = S3EventParser.Serialize(created, clock.GetUtcNow());
+                    await outbox.StageAsync(check.Key, body, token).ConfigureAwait(false);
+                }).ConfigureAwait(false);
+        }
+        catch (Exception e) when (e is not OperationCanceledException)
+        {
+            // Nothing was stored: the client may retry the same URL.
+            LogStageFailed(logger, e, check.Key);
+            context.Response.Headers.RetryAfter = "1";
+            await ProblemAsync(context, 503, "Service Unavailable", "The upload could not be queued for processing; nothing was stored. Retry shortly.").ConfigureAwait(false);
+            return;
+        }
+
         switch (result.Status)
         {
             case PutStatus.AlreadyExists:
@@ -62,16 +85,15 @@ internal static partial class ObjectEndpoints
                 return;
         }
 
-        // The object is durable (fsynced and renamed); now announce it, exactly as S3 → SNS → SQS would.
-        var created = new ObjectCreated(OriginalsBucketName, check.Key, length, result.ETag!, clock.GetUtcNow().ToUnixTimeMilliseconds().ToString("X16", System.Globalization.CultureInfo.InvariantCulture));
+        // The object is durable and visible; now announce it, exactly as S3 → SNS → SQS would.
         try
         {
-            await outbox.EnqueueAsync(check.Key, S3EventParser.Serialize(created, clock.GetUtcNow()), BothStages, CancellationToken.None).ConfigureAwait(false);
+            await outbox.ActivateAsync(check.Key, body!, BothStages, CancellationToken.None).ConfigureAwait(false);
             LogAccepted(logger, check.Key, length, result.ETag!);
         }
         catch (Exception e)
         {
-            // The upload itself succeeded and is durable (as an S3 PUT would be); its events are re-queued by the
+            // The upload itself succeeded and is durable (as an S3 PUT would be); its staged events are queued by the
             // periodic recovery, so the client must not be told to retry into a write-once 412.
             LogEnqueueFailed(logger, e, check.Key);
         }
@@ -120,6 +142,9 @@ internal static partial class ObjectEndpoints
         context.Response.ContentType = ApiResponse.ProblemMediaType;
         await context.Response.WriteAsync(JsonSerializer.Serialize(new ApiProblem("about:blank", title, status, detail), ApiJson.Context.ApiProblem), context.RequestAborted).ConfigureAwait(false);
     }
+
+    [LoggerMessage(Level = LogLevel.Error, Message = "Could not stage the events of upload {Key}; nothing was stored")]
+    private static partial void LogStageFailed(ILogger logger, Exception exception, string key);
 
     [LoggerMessage(Level = LogLevel.Error, Message = "Stored original {Key} but could not queue its events; recovery will queue them")]
     private static partial void LogEnqueueFailed(ILogger logger, Exception exception, string key);

@@ -3,10 +3,10 @@ using ImagePipeline.Core.Catalog;
 namespace ImagePipeline.Local.Pipeline;
 
 /// <summary>
-/// Periodic housekeeping: removes expired pending records and tombstones (as DynamoDB's TTL does in AWS) and re-queues
-/// any stored original whose events were never queued.
+/// Periodic housekeeping: removes expired pending records and tombstones (as DynamoDB's TTL does in AWS) and finishes
+/// uploads whose events were never queued (<see cref="UploadRecovery"/>).
 /// </summary>
-public sealed partial class CatalogSweeper(IImageCatalog catalog, StartupRecovery recovery, TimeProvider clock, ILogger<CatalogSweeper> logger) : BackgroundService
+public sealed partial class CatalogSweeper(IImageCatalog catalog, UploadRecovery recovery, TimeProvider clock, ILogger<CatalogSweeper> logger) : BackgroundService
 {
     private static readonly TimeSpan Interval = TimeSpan.FromMinutes(1);
 

@@ -9,7 +9,9 @@ public sealed record OutboxMessage(long Id, Stage Stage, string Body, int Attemp
 /// <summary>
 /// The durable fan-out of the embedded default: one row per (object-created event, stage), in SQLite beside the
 /// catalog. A row is deleted only once its stage acknowledged it, so a crash at any point loses nothing: on start-up
-/// every remaining row runs again.
+/// every remaining row runs again. As with SQS, a receive is counted when it starts (so a process that dies mid-stage
+/// has used the attempt), and given back when the host stops gracefully. An upload is staged before its original
+/// becomes visible and activated after, so a crash between the two is found by looking at staged rows only.
 /// </summary>
 public sealed class Outbox
 {
@@ -42,18 +44,89 @@ public sealed class Outbox
                 attempts INTEGER NOT NULL,
                 last_error TEXT,
                 dead_at INTEGER NOT NULL);
+            CREATE TABLE IF NOT EXISTS staged_uploads (
+                image_key TEXT NOT NULL PRIMARY KEY,
+                body TEXT NOT NULL,
+                staged_at INTEGER NOT NULL);
             """;
         command.ExecuteNonQuery();
     }
 
-    /// <summary>Raised after rows are added, so the dispatcher wakes without polling.</summary>
-    public event Action? Enqueued;
+    /// <summary>Raised with the stages that got rows, so their dispatchers wake without polling.</summary>
+    public event Action<IReadOnlyList<Stage>>? Enqueued;
 
     /// <summary>Adds one row per stage for an object-created event, atomically.</summary>
     public async Task EnqueueAsync(string imageKey, string body, IReadOnlyList<Stage> stages, CancellationToken cancellationToken)
     {
         await using var connection = Open();
         await using var transaction = (SqliteTransaction)await connection.BeginTransactionAsync(cancellationToken).ConfigureAwait(false);
+        await InsertRowsAsync(connection, transaction, imageKey, body, stages, cancellationToken).ConfigureAwait(false);
+        await transaction.CommitAsync(cancellationToken).ConfigureAwait(false);
+        Enqueued?.Invoke(stages);
+    }
+
+    /// <summary>
+    /// Records that an upload's bytes are durable and about to become visible, with the event it will announce: if
+    /// the process dies before <see cref="ActivateAsync"/>, <see cref="StagedBeforeAsync"/> finds it.
+    /// </summary>
+    public async Task StageAsync(string imageKey, string body, CancellationToken cancellationToken)
+    {
+        await using var connection = Open();
+        await using var command = connection.CreateCommand();
+        command.CommandText = "INSERT OR REPLACE INTO staged_uploads (image_key, body, staged_at) VALUES ($key, $body, $now)";
+        command.Parameters.AddWithValue("$key", imageKey);
+        command.Parameters.AddWithValue("$body", body);
+        command.Parameters.AddWithValue("$now", _clock.GetUtcNow().ToUnixTimeMilliseconds());
+        await command.ExecuteNonQueryAsync(cancellationToken).ConfigureAwait(false);
+    }
+
+    /// <summary>The upload is visible: its staged row becomes one row per stage, in one transaction.</summary>
+    public async Task ActivateAsync(string imageKey, string body, IReadOnlyList<Stage> stages, CancellationToken cancellationToken)
+    {
+        await using var connection = Open();
+        await using var transaction = (SqliteTransaction)await connection.BeginTransactionAsync(cancellationToken).ConfigureAwait(false);
+        await DeleteStagedAsync(connection, transaction, imageKey, cancellationToken).ConfigureAwait(false);
+        await InsertRowsAsync(connection, transaction, imageKey, body, stages, cancellationToken).ConfigureAwait(false);
+        await transaction.CommitAsync(cancellationToken).ConfigureAwait(false);
+        Enqueued?.Invoke(stages);
+    }
+
+    /// <summary>Forgets a staged upload whose object never became visible (nothing was stored).</summary>
+    public async Task DiscardStagedAsync(string imageKey, CancellationToken cancellationToken)
+    {
+        await using var connection = Open();
+        await DeleteStagedAsync(connection, null, imageKey, cancellationToken).ConfigureAwait(false);
+    }
+
+    /// <summary>Staged uploads older than <paramref name="cutoff"/> (their upload finished or died long ago).</summary>
+    public async Task<IReadOnlyList<(string ImageKey, string Body)>> StagedBeforeAsync(DateTimeOffset cutoff, CancellationToken cancellationToken)
+    {
+        await using var connection = Open();
+        await using var command = connection.CreateCommand();
+        command.CommandText = "SELECT image_key, body FROM staged_uploads WHERE staged_at <= $cutoff ORDER BY staged_at";
+        command.Parameters.AddWithValue("$cutoff", cutoff.ToUnixTimeMilliseconds());
+        var staged = new List<(string, string)>();
+        await using var reader = await command.ExecuteReaderAsync(cancellationToken).ConfigureAwait(false);
+        while (await reader.ReadAsync(cancellationToken).ConfigureAwait(false))
+        {
+            staged.Add((reader.GetString(0), reader.GetString(1)));
+        }
+
+        return staged;
+    }
+
+    private static async Task DeleteStagedAsync(SqliteConnection connection, SqliteTransaction? transaction, string imageKey, CancellationToken cancellationToken)
+    {
+        await using var command = connection.CreateCommand();
+        command.Transaction = transaction;
+        command.CommandText = "DELETE FROM staged_uploads WHERE image_key = $key";
+        command.Parameters.AddWithValue("$key", imageKey);
+        await command.ExecuteNonQueryAsync(cancellationToken).ConfigureAwait(false);
+    }
+
+    private async Task InsertRowsAsync(
+        SqliteConnection connection, SqliteTransaction transaction, string imageKey, string body, IReadOnlyList<Stage> stages, CancellationToken cancellationToken)
+    {
         var now = _clock.GetUtcNow().ToUnixTimeMilliseconds();
         foreach (var stage in stages)
         {
@@ -66,9 +139,30 @@ public sealed class Outbox
             command.Parameters.AddWithValue("$now", now);
             await command.ExecuteNonQueryAsync(cancellationToken).ConfigureAwait(false);
         }
+    }
 
-        await transaction.CommitAsync(cancellationToken).ConfigureAwait(false);
-        Enqueued?.Invoke();
+    /// <summary>
+    /// Counts a receive of the row before it is worked on, as SQS does; the returned message carries the count,
+    /// this receive included. A process that dies while working on it has used the attempt.
+    /// </summary>
+    public async Task<OutboxMessage> ReceiveAsync(OutboxMessage message, CancellationToken cancellationToken)
+    {
+        await using var connection = Open();
+        await using var command = connection.CreateCommand();
+        command.CommandText = "UPDATE outbox SET attempts = attempts + 1 WHERE id = $id RETURNING attempts";
+        command.Parameters.AddWithValue("$id", message.Id);
+        var attempts = await command.ExecuteScalarAsync(cancellationToken).ConfigureAwait(false);
+        return message with { Attempts = Convert.ToInt32(attempts ?? message.Attempts + 1, System.Globalization.CultureInfo.InvariantCulture) };
+    }
+
+    /// <summary>Gives back a receive that a graceful stop interrupted: stopping is not failing.</summary>
+    public async Task ReleaseAsync(long id, CancellationToken cancellationToken)
+    {
+        await using var connection = Open();
+        await using var command = connection.CreateCommand();
+        command.CommandText = "UPDATE outbox SET attempts = MAX(0, attempts - 1) WHERE id = $id";
+        command.Parameters.AddWithValue("$id", id);
+        await command.ExecuteNonQueryAsync(cancellationToken).ConfigureAwait(false);
     }
 
     /// <summary>Rows of <paramref name="stage"/> due now, oldest first, skipping those already being worked on.</summary>
@@ -104,12 +198,12 @@ public sealed class Outbox
         await command.ExecuteNonQueryAsync(cancellationToken).ConfigureAwait(false);
     }
 
-    /// <summary>Counts a failed receive and makes the row due again after <paramref name="delay"/>.</summary>
+    /// <summary>Makes a row whose receive failed due again after <paramref name="delay"/> (the receive was counted).</summary>
     public async Task RetryLaterAsync(long id, TimeSpan delay, string error, CancellationToken cancellationToken)
     {
         await using var connection = Open();
         await using var command = connection.CreateCommand();
-        command.CommandText = "UPDATE outbox SET attempts = attempts + 1, available_at = $at, last_error = $error WHERE id = $id";
+        command.CommandText = "UPDATE outbox SET available_at = $at, last_error = $error WHERE id = $id";
         command.Parameters.AddWithValue("$id", id);
         command.Parameters.AddWithValue("$at", (_clock.GetUtcNow() + delay).ToUnixTimeMilliseconds());
         command.Parameters.AddWithValue("$error", error);
@@ -126,7 +220,7 @@ public sealed class Outbox
             move.Transaction = transaction;
             move.CommandText = """
                 INSERT INTO dead_letters (id, stage, image_key, body, attempts, last_error, dead_at)
-                SELECT id, stage, image_key, body, attempts + 1, $error, $now FROM outbox WHERE id = $id;
+                SELECT id, stage, image_key, body, attempts, $error, $now FROM outbox WHERE id = $id;
                 DELETE FROM outbox WHERE id = $id;
                 """;
             move.Parameters.AddWithValue("$id", id);
@@ -136,16 +230,6 @@ public sealed class Outbox
         }
 
         await transaction.CommitAsync(cancellationToken).ConfigureAwait(false);
-    }
-
-    /// <summary>Whether any row (of any stage) refers to <paramref name="imageKey"/>.</summary>
-    public async Task<bool> HasRowsForAsync(string imageKey, CancellationToken cancellationToken)
-    {
-        await using var connection = Open();
-        await using var command = connection.CreateCommand();
-        command.CommandText = "SELECT EXISTS (SELECT 1 FROM outbox WHERE image_key = $key)";
-        command.Parameters.AddWithValue("$key", imageKey);
-        return Convert.ToInt64(await command.ExecuteScalarAsync(cancellationToken).ConfigureAwait(false), System.Globalization.CultureInfo.InvariantCulture) != 0;
     }
 
     /// <summary>Rows waiting, and dead letters, for health and tests.</summary>

@@ -25,12 +25,13 @@ public sealed record DispatcherOptions
 
 /// <summary>
 /// Two in-process queues (resize, thumbnail) fed from the outbox, each with bounded concurrency, retries with
-/// exponential backoff and a dead-letter table, as SQS with a DLQ would behave.
+/// exponential backoff and a dead-letter table, as SQS with a DLQ would behave. Each queue is woken the moment rows
+/// are written for it, and polls only for retries that become due.
 /// </summary>
 public sealed partial class StageDispatcher(
     Outbox outbox, StageProcessor processor, DispatcherOptions options, ILogger<StageDispatcher> logger) : BackgroundService
 {
-    private readonly Channel<bool> _wake = Channel.CreateBounded<bool>(new BoundedChannelOptions(1) { FullMode = BoundedChannelFullMode.DropWrite });
+    private readonly Channel<bool>[] _wake = [NewWakeChannel(), NewWakeChannel()];
 
     protected override Task ExecuteAsync(CancellationToken stoppingToken)
     {
@@ -38,7 +39,18 @@ public sealed partial class StageDispatcher(
         return Task.WhenAll(RunStageAsync(Stage.Resize, stoppingToken), RunStageAsync(Stage.Thumbnail, stoppingToken));
     }
 
-    private void Wake() => _wake.Writer.TryWrite(true);
+    private static Channel<bool> NewWakeChannel() =>
+        Channel.CreateBounded<bool>(new BoundedChannelOptions(1) { FullMode = BoundedChannelFullMode.DropWrite });
+
+    private void Wake(IReadOnlyList<Stage> stages)
+    {
+        foreach (var stage in stages)
+        {
+            Wake(stage);
+        }
+    }
+
+    private void Wake(Stage stage) => _wake[(int)stage].Writer.TryWrite(true);
 
     private async Task RunStageAsync(Stage stage, CancellationToken stoppingToken)
     {
@@ -99,7 +111,7 @@ public sealed partial class StageDispatcher(
                             }
 
                             slots.Release();
-                            Wake();
+                            Wake(stage);
                         }
                     },
                     CancellationToken.None));
@@ -112,7 +124,7 @@ public sealed partial class StageDispatcher(
                 timeout.CancelAfter(options.PollInterval);
                 try
                 {
-                    await _wake.Reader.ReadAsync(timeout.Token).ConfigureAwait(false);
+                    await _wake[(int)stage].Reader.ReadAsync(timeout.Token).ConfigureAwait(false);
                 }
                 catch (OperationCanceledException) when (!stoppingToken.IsCancellationRequested)
                 {
@@ -128,17 +140,46 @@ public sealed partial class StageDispatcher(
         await Task.WhenAll(running).ConfigureAwait(false);
     }
 
-    private async Task HandleAsync(OutboxMessage message, CancellationToken stoppingToken)
+    private async Task HandleAsync(OutboxMessage queued, CancellationToken stoppingToken)
     {
-        var attempt = message.Attempts + 1;
+        OutboxMessage message;
+        try
+        {
+            message = await outbox.ReceiveAsync(queued, CancellationToken.None).ConfigureAwait(false);
+        }
+        catch (Exception e)
+        {
+            LogOutboxWriteFailed(logger, e, queued.Id);
+            return;
+        }
+
+        var attempt = message.Attempts;
+        if (attempt > options.MaxAttempts)
+        {
+            // Its earlier receives all ended with the process dying (a crash, an OOM kill): this is where SQS would
+            // move it to the dead-letter queue, and where the deadletter function records the stage failed.
+            await DeadLetterAsync(message, $"the host stopped abruptly while processing it on each of {options.MaxAttempts} attempts").ConfigureAwait(false);
+            return;
+        }
+
         IReadOnlyList<StageReport> reports;
         try
         {
-            reports = await processor.ProcessMessageAsync(message.Stage, message.Body, attempt, stoppingToken).ConfigureAwait(false);
+            reports = await processor.ProcessMessageAsync(message.Stage, message.Body, attempt, stoppingToken, CancellationMeaning.Shutdown).ConfigureAwait(false);
         }
         catch (OperationCanceledException) when (stoppingToken.IsCancellationRequested)
         {
-            return; // shutting down: the row stays and runs again on the next start
+            // Stopping is not failing: the row stays with its receive given back, and runs again on the next start.
+            try
+            {
+                await outbox.ReleaseAsync(message.Id, CancellationToken.None).ConfigureAwait(false);
+            }
+            catch (Exception e)
+            {
+                LogOutboxWriteFailed(logger, e, message.Id);
+            }
+
+            return;
         }
 
         foreach (var report in reports)
@@ -157,8 +198,7 @@ public sealed partial class StageDispatcher(
             var error = string.Join("; ", reports.Where(r => r.Disposition == StageDisposition.Retry).Select(r => r.Detail));
             if (attempt >= options.MaxAttempts)
             {
-                await outbox.DeadLetterAsync(message.Id, error, CancellationToken.None).ConfigureAwait(false);
-                LogDeadLettered(logger, message.Stage.ToName(), message.Id, attempt, error);
+                await DeadLetterAsync(message, error).ConfigureAwait(false);
                 return;
             }
 
@@ -172,11 +212,43 @@ public sealed partial class StageDispatcher(
         }
     }
 
+    /// <summary>
+    /// The local dead-letter path: the stage is recorded failed with <c>internal</c> (never over a done stage), then
+    /// the row moves to the dead letters. If the record cannot be written the row stays and is received again.
+    /// </summary>
+    private async Task DeadLetterAsync(OutboxMessage message, string reason)
+    {
+        try
+        {
+            var reports = await processor.AbandonMessageAsync(message.Stage, message.Body, reason, CancellationToken.None).ConfigureAwait(false);
+            foreach (var report in reports)
+            {
+                LogReport(logger, message.Stage.ToName(), report.Outcome, report.ImageId, report.ErrorCode, 0, 0, message.Attempts, report.Detail);
+            }
+
+            if (reports.Any(r => r.Disposition == StageDisposition.Retry))
+            {
+                LogDeadLetterNotRecorded(logger, message.Stage.ToName(), message.Id);
+                return;
+            }
+
+            await outbox.DeadLetterAsync(message.Id, reason, CancellationToken.None).ConfigureAwait(false);
+            LogDeadLettered(logger, message.Stage.ToName(), message.Id, message.Attempts, reason);
+        }
+        catch (Exception e)
+        {
+            LogOutboxWriteFailed(logger, e, message.Id);
+        }
+    }
+
     [LoggerMessage(Level = LogLevel.Information, Message = "Stage {Stage} {Outcome} image {ImageId} code {ErrorCode} in {ElapsedMs:0} ms, {OutputBytes} bytes, attempt {Attempt}: {Detail}")]
     private static partial void LogReport(ILogger logger, string stage, string outcome, Guid? imageId, string? errorCode, double elapsedMs, long outputBytes, int attempt, string detail);
 
     [LoggerMessage(Level = LogLevel.Error, Message = "Stage {Stage} message {MessageId} dead-lettered after {Attempts} attempts: {Error}")]
     private static partial void LogDeadLettered(ILogger logger, string stage, long messageId, int attempts, string error);
+
+    [LoggerMessage(Level = LogLevel.Error, Message = "Stage {Stage} message {MessageId} is past its last attempt but its failure could not be recorded; it will be received again")]
+    private static partial void LogDeadLetterNotRecorded(ILogger logger, string stage, long messageId);
 
     [LoggerMessage(Level = LogLevel.Error, Message = "Polling the {Stage} queue failed")]
     private static partial void LogPollFailed(ILogger logger, Exception exception, string stage);

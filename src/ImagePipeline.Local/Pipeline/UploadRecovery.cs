@@ -1,61 +1,44 @@
-using ImagePipeline.Core;
 using ImagePipeline.Core.Catalog;
-using ImagePipeline.Core.Events;
 using ImagePipeline.Core.Storage;
 using ImagePipeline.Local.Storage;
 
 namespace ImagePipeline.Local.Pipeline;
 
 /// <summary>
-/// Runs at start-up, before the dispatcher, and then periodically: an original that was stored but whose outbox rows
-/// were never written (a crash, or a failed queue write, between the two) gets them now, so an accepted upload is
-/// never forgotten. Rows that were already queued simply run again; a duplicate is harmless.
+/// Finishes uploads that a crash (or a failed queue write) interrupted between "bytes durable" and "events queued".
+/// Every upload is staged in the outbox before its original becomes visible, so only staged rows need looking at —
+/// never a listing of every original: one whose object exists gets its events, one whose object never appeared is
+/// forgotten. Runs at start-up (all staged rows; nothing is in flight) and then periodically (rows older than a minute,
+/// so an upload in progress is left alone).
 /// </summary>
-public sealed partial class StartupRecovery(
-    FileObjectStore store, IImageCatalog catalog, Outbox outbox, string originalsBucket, TimeProvider clock, ILogger<StartupRecovery> logger)
+public sealed partial class UploadRecovery(FileObjectStore store, Outbox outbox, TimeProvider clock, ILogger<UploadRecovery> logger)
 {
-    /// <summary>
-    /// Re-queues stored originals that have pending stages and no outbox rows. At start-up (nothing is being written)
-    /// it first removes partial writes a crash left behind.
-    /// </summary>
+    private static readonly Stage[] BothStages = [Stage.Resize, Stage.Thumbnail];
+
+    /// <summary>How old a staged row must be before a periodic run touches it.</summary>
+    public static readonly TimeSpan InFlightAllowance = TimeSpan.FromMinutes(1);
+
+    /// <summary>Queues or forgets staged uploads; at start-up it first removes partial writes a crash left behind.</summary>
     public async Task<int> RunAsync(bool atStartup, CancellationToken cancellationToken)
     {
-        var folder = Path.GetDirectoryName(store.PathOf(Bucket.Originals, ObjectKeys.Original(Guid.CreateVersion7())))!;
-        if (!Directory.Exists(folder))
-        {
-            return 0;
-        }
-
         if (atStartup)
         {
             RemoveAbandonedTempFiles();
         }
 
+        var cutoff = atStartup ? DateTimeOffset.MaxValue : clock.GetUtcNow() - InFlightAllowance;
         var recovered = 0;
-        foreach (var file in Directory.EnumerateFiles(folder))
+        foreach (var (key, body) in await outbox.StagedBeforeAsync(cutoff, cancellationToken).ConfigureAwait(false))
         {
-            if (!ImageIds.TryParse(Path.GetFileName(file), out var id))
-            {
-                continue; // temp files and sidecars
-            }
-
-            var key = ObjectKeys.Original(id);
-            var record = await catalog.GetAsync(id, cancellationToken).ConfigureAwait(false);
-            if (record is not { DeletedAt: null } || (record.ResizeState != StageState.Pending && record.ThumbnailState != StageState.Pending)
-                || await outbox.HasRowsForAsync(key, cancellationToken).ConfigureAwait(false))
-            {
-                continue;
-            }
-
             await using var stored = await store.OpenAsync(Bucket.Originals, key, cancellationToken).ConfigureAwait(false);
             if (stored is null)
             {
+                // The process died before the rename: nothing was stored and the client was never told it was.
+                await outbox.DiscardStagedAsync(key, cancellationToken).ConfigureAwait(false);
                 continue;
             }
 
-            Stage[] pending = [.. new[] { Stage.Resize, Stage.Thumbnail }.Where(s => record.StateOf(s) == StageState.Pending)];
-            var body = S3EventParser.Serialize(new ObjectCreated(originalsBucket, key, stored.Length, stored.ETag, null), clock.GetUtcNow());
-            await outbox.EnqueueAsync(key, body, pending, cancellationToken).ConfigureAwait(false);
+            await outbox.ActivateAsync(key, body, BothStages, cancellationToken).ConfigureAwait(false);
             recovered++;
         }
 
@@ -93,6 +76,6 @@ public sealed partial class StartupRecovery(
     [LoggerMessage(Level = LogLevel.Information, Message = "Removed {Count} partial write(s) left by an earlier crash")]
     private static partial void LogTempRemoved(ILogger logger, int count);
 
-    [LoggerMessage(Level = LogLevel.Warning, Message = "Re-queued {Count} stored original(s) whose events were lost in a crash")]
+    [LoggerMessage(Level = LogLevel.Warning, Message = "Queued the events of {Count} stored original(s) whose upload was interrupted")]
     private static partial void LogRecovered(ILogger logger, int count);
 }

@@ -105,9 +105,13 @@ public sealed class FileObjectStore : IObjectStore
     /// Stores an uploaded original, once: <see cref="PutStatus.AlreadyExists"/> if the key is taken (the host answers
     /// 412, as S3 does for <c>If-None-Match: *</c>); <see cref="PutStatus.TooLong"/> as soon as more than
     /// <paramref name="expectedLength"/> bytes arrive and <see cref="PutStatus.TooShort"/> when fewer do (nothing is
-    /// kept in either case). The content is streamed to a temp file, never buffered whole.
+    /// kept in either case). The content is streamed to a temp file, never buffered whole. <paramref name="beforeVisible"/>
+    /// runs with the entity tag once the bytes are durable and before the object becomes visible: if it throws, nothing
+    /// is stored and the exception propagates.
     /// </summary>
-    public async Task<PutResult> PutOriginalAsync(string key, Stream content, long expectedLength, string contentType, CancellationToken cancellationToken)
+    public async Task<PutResult> PutOriginalAsync(
+        string key, Stream content, long expectedLength, string contentType, CancellationToken cancellationToken,
+        Func<string, CancellationToken, Task>? beforeVisible = null)
     {
         ArgumentNullException.ThrowIfNull(content);
         ArgumentOutOfRangeException.ThrowIfNegative(expectedLength);
@@ -157,6 +161,11 @@ public sealed class FileObjectStore : IObjectStore
             }
 
             var etag = Convert.ToHexStringLower(md5.GetHashAndReset());
+            if (beforeVisible is not null)
+            {
+                await beforeVisible(etag, cancellationToken).ConfigureAwait(false);
+            }
+
             try
             {
                 // No-clobber rename: of two concurrent uploads exactly one wins.
