@@ -57,6 +57,9 @@ public sealed class ImagePipelineStack : Stack
     /// <summary>A generated cursor-signing key: 64 characters of [A-Za-z0-9] is valid base64 for 48 random bytes.</summary>
     public const int CursorKeyLength = 64;
 
+    /// <summary>How long noncurrent versions of originals are kept: a deleted original can be restored for this long.</summary>
+    public const int NoncurrentOriginalDays = 7;
+
     /// <summary>How long every function's logs are kept.</summary>
     public const RetentionDays LogRetentionDays = RetentionDays.ONE_MONTH;
 
@@ -85,7 +88,9 @@ public sealed class ImagePipelineStack : Stack
         var web = isAws ? NewWebHosting(accessLogs) : null;
         var browserOrigins = (web is null ? _settings.DevOrigins : [web.Origin, .. _settings.DevOrigins]).ToArray();
 
-        var originals = NewBucket("Originals", accessLogs, ObjectExpiry(), browserOrigins);
+        // Versioned: a role that may delete an original (the stages' orphan clean-up, the API's DELETE) only ever removes
+        // its current version; the bytes stay restorable for NoncurrentOriginalDays. No role gets s3:DeleteObjectVersion.
+        var originals = NewBucket("Originals", accessLogs, ObjectExpiry(), browserOrigins, keepNoncurrentDays: NoncurrentOriginalDays);
         var derived = NewBucket("Derived", accessLogs, ObjectExpiry());
         RequireWriteOnceOriginals(originals);
 
@@ -183,7 +188,7 @@ public sealed class ImagePipelineStack : Stack
 
     private Duration? ObjectExpiry() => _settings.ObjectExpiryDays is { } days ? Duration.Days(days) : null;
 
-    private Bucket NewBucket(string id, Bucket? accessLogs, Duration? expireAfter, IReadOnlyList<string>? putOrigins = null)
+    private Bucket NewBucket(string id, Bucket? accessLogs, Duration? expireAfter, IReadOnlyList<string>? putOrigins = null, int? keepNoncurrentDays = null)
     {
         var rules = new List<ILifecycleRule>
         {
@@ -194,6 +199,17 @@ public sealed class ImagePipelineStack : Stack
             rules.Add(new LifecycleRule { Id = "Expire", Expiration = expireAfter });
         }
 
+        if (keepNoncurrentDays is { } days)
+        {
+            // A deleted or expired object becomes a noncurrent version behind a delete marker; both go after the window.
+            rules.Add(new LifecycleRule
+            {
+                Id = "ExpireNoncurrentVersions",
+                NoncurrentVersionExpiration = Duration.Days(days),
+                ExpiredObjectDeleteMarker = true,
+            });
+        }
+
         var bucket = new Bucket(this, id, new BucketProps
         {
             BlockPublicAccess = BlockPublicAccess.BLOCK_ALL,
@@ -201,6 +217,7 @@ public sealed class ImagePipelineStack : Stack
             EnforceSSL = true,
             MinimumTLSVersion = 1.2,
             ObjectOwnership = ObjectOwnership.BUCKET_OWNER_ENFORCED,
+            Versioned = keepNoncurrentDays is not null,
             LifecycleRules = [.. rules],
             ServerAccessLogsBucket = accessLogs,
             ServerAccessLogsPrefix = accessLogs is null ? null : $"{id.ToLowerInvariant()}/",
@@ -225,7 +242,10 @@ public sealed class ImagePipelineStack : Stack
     {
         // Write-once originals: every write under originals/ must be conditional on the key not existing
         // (If-None-Match: *), whoever signs it. Multipart uploads cannot carry the header and are refused too: uploads
-        // are single presigned PUTs of at most 50 MiB.
+        // are single presigned PUTs of at most 50 MiB. The bucket is versioned: If-None-Match looks at the current version
+        // only, so nothing overwrites a stored original, and restoring a deleted one means removing its delete marker
+        // (DeleteObject with the marker's version id, an operator's action), which writes nothing and keeps the original's
+        // version and ETag, the ones the catalog records.
         _ = originals.AddToResourcePolicy(new PolicyStatement(new PolicyStatementProps
         {
             Sid = "RequireIfNoneMatchOnOriginals",
@@ -357,10 +377,14 @@ public sealed class ImagePipelineStack : Stack
 
     private static string Objects(Bucket bucket, string prefix) => bucket.ArnForObjects(prefix + "*");
 
+    // Object permissions are explicit action lists, never aws-cdk-lib's grants: grantDelete and grantReadWrite emit
+    // s3:DeleteObject*, which includes s3:DeleteObjectVersion and would let a role erase an original's every version.
+    // With s3:DeleteObject alone, a delete on the versioned originals bucket only adds a delete marker.
     private void GrantStage(LambdaFunction function, Bucket originals, Bucket derived, string outputPrefix, Table table)
     {
         Allow(function, "ReadOriginals", ["s3:GetObject"], [Objects(originals, OriginalsPrefix)]);
-        // An event for an unknown or deleted image removes the original it points at (DESIGN.md, write rules).
+        // An event for an unknown or deleted image removes the original it points at (DESIGN.md, write rules): its
+        // current version only (a delete marker); the bytes stay restorable for NoncurrentOriginalDays.
         Allow(function, "DeleteOrphanOriginals", ["s3:DeleteObject"], [Objects(originals, OriginalsPrefix)]);
         // Without ListBucket S3 answers 403 instead of 404 for a missing key, and an original deleted before its event
         // arrives would look like a permission failure (retried) instead of a missing object.

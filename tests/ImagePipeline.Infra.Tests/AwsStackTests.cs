@@ -164,6 +164,34 @@ public sealed class AwsStackTests(SynthesizedStacks stacks)
         Assert.Equal(FunctionSizing.StageMaxConcurrency, mapping["ScalingConfig"]!["MaximumConcurrency"]!.GetValue<int>());
     }
 
+    [Fact]
+    public void Originals_Always_AreVersionedAndNoncurrentVersionsExpireAfterSevenDays()
+    {
+        var originals = _s.Properties(Originals);
+        Assert.Equal("Enabled", (string?)originals["VersioningConfiguration"]!["Status"]);
+        var rule = Assert.Single(originals["LifecycleConfiguration"]!["Rules"]!.AsArray(), r => r!["NoncurrentVersionExpiration"] is not null)!;
+        Assert.Equal("Enabled", (string?)rule["Status"]);
+        Assert.Equal(7, rule["NoncurrentVersionExpiration"]!["NoncurrentDays"]!.GetValue<int>());
+        Assert.Equal(ImagePipelineStack.NoncurrentOriginalDays, rule["NoncurrentVersionExpiration"]!["NoncurrentDays"]!.GetValue<int>());
+        Assert.True(rule["ExpiredObjectDeleteMarker"]!.GetValue<bool>());
+        Assert.Null(rule["Prefix"]);
+        Assert.Null(rule["TagFilters"]);
+
+        // Derived objects are re-made from the originals: not versioned.
+        Assert.Null(_s.Properties(Derived)["VersioningConfiguration"]);
+    }
+
+    [Fact]
+    public void Policies_Everywhere_GrantNoDeleteObjectVersionOnOriginals()
+    {
+        var covering = PolicyStatements.StatementsCovering(_s, "s3:DeleteObjectVersion");
+        Assert.DoesNotContain(covering, c => PolicyStatements.Mentions(c.Statement, Originals) || PolicyStatements.AnyResourceIsStar(c.Statement));
+        // The one left is aws-cdk-lib's web deployment on the (unversioned) web bucket: it replaces the page's files.
+        var (policyId, statement) = Assert.Single(covering);
+        Assert.Contains("BucketDeployment", policyId, StringComparison.Ordinal);
+        Assert.All(Many(statement["Resource"]), r => Assert.True(Contains(r, GetAtt(_s.LogicalId("Web"), "Arn"))));
+    }
+
     [Theory]
     [InlineData("resize", FunctionSizing.ResizeMemoryMb, FunctionSizing.ResizeTimeoutSeconds)]
     [InlineData("thumbnail", FunctionSizing.ThumbnailMemoryMb, FunctionSizing.ThumbnailTimeoutSeconds)]

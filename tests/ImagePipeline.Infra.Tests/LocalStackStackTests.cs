@@ -63,6 +63,24 @@ public sealed class LocalStackStackTests(SynthesizedStacks stacks)
     }
 
     [Fact]
+    public void DestroyPolicy_DeleteObjectVersionOnOriginals_OnlyForTheStackDeletionsAutoDelete()
+    {
+        // removalPolicy=destroy empties the buckets when the stack is deleted: aws-cdk-lib's auto-delete handler needs
+        // s3:DeleteObject* (every version of a versioned bucket) through the bucket's policy. Nothing else gets it.
+        var originals = _s.LogicalId("Originals");
+        var covering = PolicyStatements.StatementsCovering(_s, "s3:DeleteObjectVersion")
+            .Where(c => PolicyStatements.Mentions(c.Statement, originals) || PolicyStatements.AnyResourceIsStar(c.Statement))
+            .ToList();
+        var (policyId, statement) = Assert.Single(covering);
+        Assert.Equal("AWS::S3::BucketPolicy", (string?)_s.Resources[policyId]!["Type"]);
+        var principal = ((string?)statement["Principal"]!["AWS"]!["Fn::GetAtt"]![0])!;
+        Assert.StartsWith("CustomS3AutoDeleteObjectsCustomResourceProviderRole", principal, StringComparison.Ordinal);
+        Assert.DoesNotContain(_s.OfType("AWS::Lambda::Function"), f => Same(f.Resource["Properties"]!["Role"], GetAtt(principal, "Arn"))
+            && PipelineEnvironment.Handlers.Contains((string?)f.Resource["Properties"]!["Handler"]));
+        Assert.Equal("Enabled", (string?)_s.Properties(originals)["VersioningConfiguration"]!["Status"]);
+    }
+
+    [Fact]
     public void LocalStack_Functions_AllHaveLogRetention()
     {
         var logGroups = _s.OfType("AWS::Logs::LogGroup");
