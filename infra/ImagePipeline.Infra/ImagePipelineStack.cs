@@ -42,10 +42,11 @@ public sealed class ImagePipelineStackProps : StackProps
 }
 
 /// <summary>
-/// The whole pipeline in one stack: originals and derived buckets, S3 → SNS → one SQS queue (with DLQ) per stage, the
-/// resize, thumbnail and api functions from one published bootstrap, the DynamoDB table, the HTTP API, the web page
-/// behind CloudFront, alarms and outputs. With <c>target=localstack</c> the API is a function URL and there is no
-/// CloudFront (LocalStack's free edition has neither API Gateway v2 nor CloudFront).
+/// The whole pipeline in one stack: originals (versioned) and derived buckets, S3 → SNS → one SQS queue (with DLQ) per
+/// stage, the resize, thumbnail, api and deadletter functions from one published bootstrap (the deadletter function
+/// drains both DLQs into the catalog; what it cannot record parks in a parking queue), the DynamoDB table, the HTTP API,
+/// the web page behind CloudFront, alarms and outputs. With <c>target=localstack</c> the API is a function URL and there
+/// is no CloudFront (LocalStack's free edition has neither API Gateway v2 nor CloudFront).
 /// </summary>
 public sealed class ImagePipelineStack : Stack
 {
@@ -57,8 +58,27 @@ public sealed class ImagePipelineStack : Stack
     /// <summary>A generated cursor-signing key: 64 characters of [A-Za-z0-9] is valid base64 for 48 random bytes.</summary>
     public const int CursorKeyLength = 64;
 
+    /// <summary>
+    /// Retention of the source queues, dead-letter queues and parking queues: the longest an event may wait
+    /// (<see cref="PipelineOptions.MaxEventAge"/>, 14 days, SQS's maximum). A standard queue counts it from the message's
+    /// first enqueue, also after moves to a dead-letter queue; SQS's default of 4 days would lose events the catalog is
+    /// still waiting for (a pending record is kept that long plus a day).
+    /// </summary>
+    public static readonly Duration EventRetention = Duration.Days(PipelineOptions.MaxEventAge.TotalDays);
+
     /// <summary>How long noncurrent versions of originals are kept: a deleted original can be restored for this long.</summary>
     public const int NoncurrentOriginalDays = 7;
+
+    /// <summary>
+    /// The deadletter function's metric (namespace <c>ImagePipeline</c>, dimension <c>Function</c> = its handler name), as
+    /// src/ImagePipeline.Functions/Observability/MetricsWriter.cs writes it: one count per stage recorded failed/internal
+    /// from a dead-lettered event.
+    /// </summary>
+    public const string MetricsNamespace = "ImagePipeline";
+    public const string DeadLettersRecordedMetric = "DeadLettersRecorded";
+
+    /// <summary>The deadletter function's handler (one of <see cref="PipelineEnvironment.Handlers"/>), also its metric dimension.</summary>
+    public const string DeadLetterHandler = "deadletter";
 
     /// <summary>How long every function's logs are kept.</summary>
     public const RetentionDays LogRetentionDays = RetentionDays.ONE_MONTH;
@@ -95,7 +115,7 @@ public sealed class ImagePipelineStack : Stack
         RequireWriteOnceOriginals(originals);
 
         var table = NewTable();
-        var (resizeQueue, resizeDlq, thumbnailQueue, thumbnailDlq) = NewFanOut(originals);
+        var fanOut = NewFanOut(originals);
 
         var package = Code.FromAsset(props.FunctionPackageFolder);
         var commonEnvironment = new Dictionary<string, string>
@@ -121,6 +141,16 @@ public sealed class ImagePipelineStack : Stack
         var resize = NewFunction("Resize", "resize", package, FunctionSizing.ResizeMemoryMb, FunctionSizing.ResizeTimeoutSeconds, stageEnvironment);
         var thumbnail = NewFunction("Thumbnail", "thumbnail", package, FunctionSizing.ThumbnailMemoryMb, FunctionSizing.ThumbnailTimeoutSeconds, stageEnvironment);
 
+        // Records failed/internal for events a stage could not finish on any receive (crash, OOM kill, timeout): it tells
+        // the stage by each record's eventSourceARN. The bucket names ride along with the common environment (the function
+        // host reads them at start-up); the role reaches no bucket.
+        var deadLetterEnvironment = new Dictionary<string, string>(stageEnvironment)
+        {
+            [PipelineEnvironment.ResizeDeadLetterQueueArn] = fanOut.Resize.DeadLetters.QueueArn,
+            [PipelineEnvironment.ThumbnailDeadLetterQueueArn] = fanOut.Thumbnail.DeadLetters.QueueArn,
+        };
+        var deadLetter = NewFunction("DeadLetter", DeadLetterHandler, package, FunctionSizing.DeadLetterMemoryMb, FunctionSizing.DeadLetterTimeoutSeconds, deadLetterEnvironment);
+
         var cursorKey = new Secret(this, "CursorKey", new SecretProps
         {
             Description = "Signs the API's list cursors (IMAGEPIPELINE_CURSOR_KEY); generated, never in the template.",
@@ -135,6 +165,9 @@ public sealed class ImagePipelineStack : Stack
         {
             // A CloudFormation dynamic reference: the template holds the secret's ARN, CloudFormation the value.
             [PipelineEnvironment.CursorKey] = cursorKey.SecretValue.UnsafeUnwrap(),
+            // Reprocessing sends the original's event to the affected stage's queue only (not through SNS).
+            [PipelineEnvironment.ResizeQueueUrl] = fanOut.Resize.Queue.QueueUrl,
+            [PipelineEnvironment.ThumbnailQueueUrl] = fanOut.Thumbnail.Queue.QueueUrl,
         };
         if (_settings.ExposeGps)
         {
@@ -145,10 +178,13 @@ public sealed class ImagePipelineStack : Stack
 
         GrantStage(resize, originals, derived, RenditionsPrefix, table);
         GrantStage(thumbnail, originals, derived, ThumbnailsPrefix, table);
-        GrantApi(api, originals, derived, table);
+        GrantApi(api, originals, derived, table, [fanOut.Resize.Queue, fanOut.Thumbnail.Queue]);
+        GrantDeadLetter(deadLetter, table);
 
-        Subscribe(resize, resizeQueue, FunctionSizing.ResizeBatchSize);
-        Subscribe(thumbnail, thumbnailQueue, FunctionSizing.ThumbnailBatchSize);
+        Subscribe(resize, fanOut.Resize.Queue, FunctionSizing.ResizeBatchSize, FunctionSizing.StageMaxConcurrency);
+        Subscribe(thumbnail, fanOut.Thumbnail.Queue, FunctionSizing.ThumbnailBatchSize, FunctionSizing.StageMaxConcurrency);
+        Subscribe(deadLetter, fanOut.Resize.DeadLetters, FunctionSizing.DeadLetterBatchSize, FunctionSizing.DeadLetterMaxConcurrency);
+        Subscribe(deadLetter, fanOut.Thumbnail.DeadLetters, FunctionSizing.DeadLetterBatchSize, FunctionSizing.DeadLetterMaxConcurrency);
 
         var apiUrl = isAws ? NewHttpApi(api, browserOrigins) : NewFunctionUrl(api, browserOrigins);
         if (web is not null)
@@ -156,7 +192,7 @@ public sealed class ImagePipelineStack : Stack
             DeployWebPage(web, props.WebRoot, apiUrl);
         }
 
-        NewAlarms([resize, thumbnail, api], [resizeDlq, thumbnailDlq]);
+        NewAlarms([resize, thumbnail, api, deadLetter], [fanOut.Resize.Parking, fanOut.Thumbnail.Parking]);
 
         _ = new CfnOutput(this, "ApiUrl", new CfnOutputProps { Value = apiUrl, Description = "The REST API's root (GET /v1/health)." });
         if (web is not null)
@@ -291,7 +327,12 @@ public sealed class ImagePipelineStack : Stack
         return table;
     }
 
-    private (Queue Resize, Queue ResizeDlq, Queue Thumbnail, Queue ThumbnailDlq) NewFanOut(Bucket originals)
+    /// <summary>A stage's queues: its source queue, its dead-letter queue, and the parking queue behind that.</summary>
+    private sealed record StageQueues(Queue Queue, Queue DeadLetters, Queue Parking);
+
+    private sealed record FanOut(StageQueues Resize, StageQueues Thumbnail);
+
+    private FanOut NewFanOut(Bucket originals)
     {
         // A customer-managed key: S3 cannot publish to a topic encrypted with the AWS-managed SNS key (its policy cannot
         // be changed), and the events would be dropped silently.
@@ -317,32 +358,47 @@ public sealed class ImagePipelineStack : Stack
         var topic = new Topic(this, "Uploads", new TopicProps { MasterKey = topicKey, EnforceSSL = true });
         originals.AddEventNotification(EventType.OBJECT_CREATED, new SnsDestination(topic), new NotificationKeyFilter { Prefix = OriginalsPrefix });
 
-        (Queue, Queue) QueueWithDlq(string id, int functionTimeoutSeconds)
+        StageQueues QueuesFor(string id, int functionTimeoutSeconds)
         {
+            // Where the deadletter function's own failures end: nothing consumes it; its depth alarm calls an operator.
+            var parking = new Queue(this, id + "Parking", new QueueProps
+            {
+                Encryption = QueueEncryption.SQS_MANAGED,
+                EnforceSSL = true,
+                RetentionPeriod = EventRetention,
+                RemovalPolicy = _removal,
+            });
+            _nag.Add(parking, "AwsSolutions-SQS3",
+                "The parking queue is the end of the dead-letter path (stage queue → DLQ → parking): nothing consumes it, its depth alarm does.");
+
+            // Drained by the deadletter function, which records the stage failed/internal. Its visibility timeout covers
+            // that function's timeout (Lambda refuses a shorter one), and what it cannot record after its receives parks.
             var dlq = new Queue(this, id + "Dlq", new QueueProps
             {
                 Encryption = QueueEncryption.SQS_MANAGED,
                 EnforceSSL = true,
-                RetentionPeriod = Duration.Days(14),
+                RetentionPeriod = EventRetention,
+                VisibilityTimeout = Duration.Seconds(FunctionSizing.VisibilityTimeoutFactor * FunctionSizing.DeadLetterTimeoutSeconds),
+                DeadLetterQueue = new DeadLetterQueue { Queue = parking, MaxReceiveCount = FunctionSizing.DeadLetterQueueMaxReceiveCount },
                 RemovalPolicy = _removal,
             });
-            _nag.Add(dlq, "AwsSolutions-SQS3", "This is a dead-letter queue; messages end here and raise an alarm.");
             var queue = new Queue(this, id, new QueueProps
             {
                 Encryption = QueueEncryption.SQS_MANAGED,
                 EnforceSSL = true,
+                RetentionPeriod = EventRetention,
                 VisibilityTimeout = Duration.Seconds(FunctionSizing.VisibilityTimeoutFactor * functionTimeoutSeconds),
                 DeadLetterQueue = new DeadLetterQueue { Queue = dlq, MaxReceiveCount = FunctionSizing.MaxReceiveCount },
                 RemovalPolicy = _removal,
             });
             // Raw delivery: the message body is the S3 event notification itself, as the stage handlers expect.
             topic.AddSubscription(new SqsSubscription(queue, new SqsSubscriptionProps { RawMessageDelivery = true }));
-            return (queue, dlq);
+            return new StageQueues(queue, dlq, parking);
         }
 
-        var (resize, resizeDlq) = QueueWithDlq("ResizeQueue", FunctionSizing.ResizeTimeoutSeconds);
-        var (thumbnail, thumbnailDlq) = QueueWithDlq("ThumbnailQueue", FunctionSizing.ThumbnailTimeoutSeconds);
-        return (resize, resizeDlq, thumbnail, thumbnailDlq);
+        return new FanOut(
+            QueuesFor("ResizeQueue", FunctionSizing.ResizeTimeoutSeconds),
+            QueuesFor("ThumbnailQueue", FunctionSizing.ThumbnailTimeoutSeconds));
     }
 
     private LambdaFunction NewFunction(string id, string handler, Code code, int memoryMb, int timeoutSeconds, Dictionary<string, string> environment)
@@ -396,7 +452,7 @@ public sealed class ImagePipelineStack : Stack
             [$"/^Resource::<Originals[0-9A-F]{{8}}\\.Arn>\\/{OriginalsPrefix[..^1]}\\/\\*$/", $"/^Resource::<Derived[0-9A-F]{{8}}\\.Arn>\\/{outputPrefix[..^1]}\\/\\*$/"]);
     }
 
-    private void GrantApi(LambdaFunction function, Bucket originals, Bucket derived, Table table)
+    private void GrantApi(LambdaFunction function, Bucket originals, Bucket derived, Table table, Queue[] stageQueues)
     {
         // Presigning a PUT needs the signer's own permission to put.
         Allow(function, "PresignUploads", ["s3:PutObject"], [Objects(originals, OriginalsPrefix)]);
@@ -407,6 +463,9 @@ public sealed class ImagePipelineStack : Stack
         Allow(function, "DistinguishMissingObjects", ["s3:ListBucket"], [originals.BucketArn, derived.BucketArn]);
         Allow(function, "Catalog", ["dynamodb:PutItem", "dynamodb:GetItem", "dynamodb:UpdateItem", "dynamodb:Query"],
             [table.TableArn, .. CatalogTableSchema.GlobalIndexes.Select(i => $"{table.TableArn}/index/{i.Name}")]);
+        // Reprocessing queues the original's event on the affected stage's source queue: SendMessage only (the URL comes
+        // from the environment), on the two source queues, never their dead-letter queues. SSE-SQS needs no KMS grant.
+        Allow(function, "ReprocessStages", ["sqs:SendMessage"], [.. stageQueues.Select(q => q.QueueArn)]);
         _nag.Add(function.Role!.Node.FindChild("DefaultPolicy"), "AwsSolutions-IAM5",
             "Object permissions are scoped to the originals/, renditions/ and thumbnails/ key prefixes; keys are per image.",
             [
@@ -415,16 +474,23 @@ public sealed class ImagePipelineStack : Stack
             ]);
     }
 
+    /// <summary>
+    /// The deadletter function records a stage failed/internal with one conditional update; it reads no object and
+    /// deletes nothing. (Consuming the dead-letter queues is granted by their event sources.)
+    /// </summary>
+    private static void GrantDeadLetter(LambdaFunction function, Table table) =>
+        Allow(function, "RecordDeadLetters", ["dynamodb:GetItem", "dynamodb:UpdateItem"], [table.TableArn]);
+
     private static void Allow(LambdaFunction function, string sid, string[] actions, string[] resources) =>
         function.AddToRolePolicy(new PolicyStatement(new PolicyStatementProps { Sid = sid, Actions = actions, Resources = resources }));
 
-    private static void Subscribe(LambdaFunction function, Queue queue, int batchSize) =>
+    private static void Subscribe(LambdaFunction function, Queue queue, int batchSize, int maxConcurrency) =>
         function.AddEventSource(new SqsEventSource(queue, new SqsEventSourceProps
         {
             BatchSize = batchSize,
             // Only the failed messages of a batch are retried; the handlers report them individually.
             ReportBatchItemFailures = true,
-            MaxConcurrency = FunctionSizing.StageMaxConcurrency,
+            MaxConcurrency = maxConcurrency,
         }));
 
     private string NewHttpApi(LambdaFunction function, string[] origins)
@@ -557,20 +623,41 @@ public sealed class ImagePipelineStack : Stack
         });
     }
 
-    private void NewAlarms(LambdaFunction[] functions, Queue[] deadLetterQueues)
+    private void NewAlarms(LambdaFunction[] functions, Queue[] parkingQueues)
     {
-        foreach (var dlq in deadLetterQueues)
+        // The dead-letter queues are drained by the deadletter function, so their depth means nothing; what it could not
+        // record waits in the parking queues.
+        foreach (var parking in parkingQueues)
         {
-            _ = dlq.MetricApproximateNumberOfMessagesVisible(new Amazon.CDK.AWS.CloudWatch.MetricOptions { Period = Duration.Minutes(1) })
-                .CreateAlarm(this, dlq.Node.Id + "Depth", new CreateAlarmOptions
+            _ = parking.MetricApproximateNumberOfMessagesVisible(new Amazon.CDK.AWS.CloudWatch.MetricOptions { Period = Duration.Minutes(1) })
+                .CreateAlarm(this, parking.Node.Id + "Depth", new CreateAlarmOptions
                 {
-                    AlarmDescription = "Messages in a dead-letter queue: a stage failed an image after every retry.",
+                    AlarmDescription = "Messages in a parking queue: the deadletter function could not record a dead-lettered event " +
+                        "after its receives; the image may still show processing. Inspect the message and its logs.",
                     Threshold = 0,
                     ComparisonOperator = ComparisonOperator.GREATER_THAN_THRESHOLD,
                     EvaluationPeriods = 1,
                     TreatMissingData = TreatMissingData.NOT_BREACHING,
                 });
         }
+
+        // The deadletter function's EMF metric: a stage crashed, was killed or timed out on every receive of an event.
+        _ = new Metric(new MetricProps
+        {
+            Namespace = MetricsNamespace,
+            MetricName = DeadLettersRecordedMetric,
+            DimensionsMap = new Dictionary<string, string> { ["Function"] = DeadLetterHandler },
+            Statistic = "Sum",
+            Period = Duration.Minutes(5),
+        }).CreateAlarm(this, "DeadLettersRecorded", new CreateAlarmOptions
+        {
+            AlarmDescription = "The deadletter function recorded a stage failed/internal: the stage crashed, ran out of memory or " +
+                "timed out on every receive of an image's event.",
+            Threshold = 1,
+            ComparisonOperator = ComparisonOperator.GREATER_THAN_OR_EQUAL_TO_THRESHOLD,
+            EvaluationPeriods = 1,
+            TreatMissingData = TreatMissingData.NOT_BREACHING,
+        });
 
         foreach (var function in functions)
         {

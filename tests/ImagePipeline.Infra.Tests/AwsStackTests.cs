@@ -10,6 +10,8 @@ namespace ImagePipeline.Infra.Tests;
 [Trait("Category", "Integration")]
 public sealed class AwsStackTests(SynthesizedStacks stacks)
 {
+    private const int FourteenDaysInSeconds = 14 * 24 * 3600;
+
     private readonly Synthesized _s = stacks.Aws;
 
     private string Originals => _s.LogicalId("Originals");
@@ -139,13 +141,16 @@ public sealed class AwsStackTests(SynthesizedStacks stacks)
     }
 
     [Theory]
-    [InlineData("ResizeQueue", "resize", FunctionSizing.ResizeTimeoutSeconds)]
-    [InlineData("ThumbnailQueue", "thumbnail", FunctionSizing.ThumbnailTimeoutSeconds)]
-    public void StageQueue_Always_IsEncryptedWithDlqAndSixTimesTheTimeout(string queuePath, string handler, int timeoutSeconds)
+    [InlineData("ResizeQueue", "resize", FunctionSizing.ResizeTimeoutSeconds, FunctionSizing.ResizeBatchSize)]
+    [InlineData("ThumbnailQueue", "thumbnail", FunctionSizing.ThumbnailTimeoutSeconds, FunctionSizing.ThumbnailBatchSize)]
+    public void StageQueue_Always_IsEncryptedWithDlqAndSixTimesTheTimeout(string queuePath, string handler, int timeoutSeconds, int batchSize)
     {
         var queueId = _s.LogicalId(queuePath);
         var queue = _s.Properties(queueId);
         Assert.True(queue["SqsManagedSseEnabled"]!.GetValue<bool>());
+        // 14 days, as long as the dead-letter queue: SQS's default of 4 would drop events the catalog still waits for.
+        Assert.Equal(FourteenDaysInSeconds, queue["MessageRetentionPeriod"]!.GetValue<int>());
+        Assert.Equal(FourteenDaysInSeconds, _s.Properties(_s.LogicalId(queuePath + "Dlq"))["MessageRetentionPeriod"]!.GetValue<int>());
         Assert.Equal(6 * timeoutSeconds, queue["VisibilityTimeout"]!.GetValue<int>());
         Assert.True(queue["VisibilityTimeout"]!.GetValue<int>() >= 6 * Function(handler).Properties["Timeout"]!.GetValue<int>());
         Assert.Equal(5, queue["RedrivePolicy"]!["maxReceiveCount"]!.GetValue<int>());
@@ -162,6 +167,71 @@ public sealed class AwsStackTests(SynthesizedStacks stacks)
         Assert.True(Same(mapping["FunctionName"], Ref(Function(handler).Id)));
         Assert.Equal(["ReportBatchItemFailures"], Strings(mapping["FunctionResponseTypes"]));
         Assert.Equal(FunctionSizing.StageMaxConcurrency, mapping["ScalingConfig"]!["MaximumConcurrency"]!.GetValue<int>());
+        // One message per invocation: a crash counts a receive against the poison file only, not a whole batch.
+        Assert.Equal(1, batchSize);
+        Assert.Equal(1, mapping["BatchSize"]!.GetValue<int>());
+    }
+
+    [Theory]
+    [InlineData("ResizeQueue")]
+    [InlineData("ThumbnailQueue")]
+    public void DeadLetterQueue_Always_RedrivesToAnAlarmedParkingQueue(string queuePath)
+    {
+        var dlqId = _s.LogicalId(queuePath + "Dlq");
+        var parkingId = _s.LogicalId(queuePath + "Parking");
+        var dlq = _s.Properties(dlqId);
+        Assert.True(Same(dlq["RedrivePolicy"]!["deadLetterTargetArn"], GetAtt(parkingId, "Arn")));
+        // The receive count survives the move into the dead-letter queue: the source's 5 plus 3 for the deadletter function.
+        Assert.Equal(FunctionSizing.MaxReceiveCount + 3, dlq["RedrivePolicy"]!["maxReceiveCount"]!.GetValue<int>());
+        Assert.Equal(FunctionSizing.DeadLetterQueueMaxReceiveCount, dlq["RedrivePolicy"]!["maxReceiveCount"]!.GetValue<int>());
+        Assert.True(dlq["VisibilityTimeout"]!.GetValue<int>() >= 6 * Function(ImagePipelineStack.DeadLetterHandler).Properties["Timeout"]!.GetValue<int>());
+
+        var parking = _s.Properties(parkingId);
+        Assert.True(parking["SqsManagedSseEnabled"]!.GetValue<bool>());
+        Assert.Equal(FourteenDaysInSeconds, parking["MessageRetentionPeriod"]!.GetValue<int>());
+        Assert.Null(parking["RedrivePolicy"]);
+        Assert.DoesNotContain(_s.OfType("AWS::Lambda::EventSourceMapping"), m => Same(m.Resource["Properties"]!["EventSourceArn"], GetAtt(parkingId, "Arn")));
+
+        var (policyId, _) = Assert.Single(_s.OfType("AWS::SQS::QueuePolicy"), p => Many(p.Resource["Properties"]!["Queues"]).Any(q => Same(q, Ref(parkingId))));
+        Assert.Contains(_s.Properties(policyId)["PolicyDocument"]!["Statement"]!.AsArray(), st =>
+            (string?)st!["Effect"] == "Deny" && (string?)st["Condition"]?["Bool"]?["aws:SecureTransport"] == "false");
+
+        Assert.Single(_s.OfType("AWS::CloudWatch::Alarm"), a =>
+            (string?)a.Resource["Properties"]!["MetricName"] == "ApproximateNumberOfMessagesVisible"
+            && Contains(a.Resource["Properties"]!["Dimensions"], GetAtt(parkingId, "QueueName"))
+            && a.Resource["Properties"]!["Threshold"]!.GetValue<double>() == 0
+            && (string?)a.Resource["Properties"]!["ComparisonOperator"] == "GreaterThanThreshold");
+    }
+
+    [Fact]
+    public void DeadLetterFunction_Always_DrainsBothDeadLetterQueuesIntoTheCatalog()
+    {
+        Assert.Contains(ImagePipelineStack.DeadLetterHandler, PipelineEnvironment.Handlers);
+        var (id, function) = Function(ImagePipelineStack.DeadLetterHandler);
+        Assert.Equal(FunctionSizing.DeadLetterMemoryMb, function["MemorySize"]!.GetValue<int>());
+        Assert.Equal(FunctionSizing.DeadLetterTimeoutSeconds, function["Timeout"]!.GetValue<int>());
+
+        var environment = function["Environment"]!["Variables"]!.AsObject();
+        Assert.True(Same(environment[PipelineEnvironment.Table], Ref(Table)));
+        Assert.Equal(FunctionSizing.MaxReceiveCount.ToString(System.Globalization.CultureInfo.InvariantCulture), (string?)environment[PipelineEnvironment.MaxReceives]);
+        Assert.True(Same(environment[PipelineEnvironment.ResizeDeadLetterQueueArn], GetAtt(_s.LogicalId("ResizeQueueDlq"), "Arn")));
+        Assert.True(Same(environment[PipelineEnvironment.ThumbnailDeadLetterQueueArn], GetAtt(_s.LogicalId("ThumbnailQueueDlq"), "Arn")));
+        Assert.Null(environment[PipelineEnvironment.CursorKey]);
+
+        var mappings = _s.OfType("AWS::Lambda::EventSourceMapping").Where(m => Same(m.Resource["Properties"]!["FunctionName"], Ref(id))).ToList();
+        Assert.Equal(2, mappings.Count);
+        foreach (var dlq in new[] { "ResizeQueueDlq", "ThumbnailQueueDlq" })
+        {
+            var mapping = Assert.Single(mappings, m => Same(m.Resource["Properties"]!["EventSourceArn"], GetAtt(_s.LogicalId(dlq), "Arn"))).Resource["Properties"]!;
+            Assert.Equal(10, mapping["BatchSize"]!.GetValue<int>());
+            Assert.Equal(["ReportBatchItemFailures"], Strings(mapping["FunctionResponseTypes"]));
+        }
+
+        // The stages' dead-letter queues feed nothing else.
+        foreach (var dlq in new[] { "ResizeQueueDlq", "ThumbnailQueueDlq" })
+        {
+            Assert.Single(_s.OfType("AWS::Lambda::EventSourceMapping"), m => Same(m.Resource["Properties"]!["EventSourceArn"], GetAtt(_s.LogicalId(dlq), "Arn")));
+        }
     }
 
     [Fact]
@@ -196,6 +266,7 @@ public sealed class AwsStackTests(SynthesizedStacks stacks)
     [InlineData("resize", FunctionSizing.ResizeMemoryMb, FunctionSizing.ResizeTimeoutSeconds)]
     [InlineData("thumbnail", FunctionSizing.ThumbnailMemoryMb, FunctionSizing.ThumbnailTimeoutSeconds)]
     [InlineData("api", FunctionSizing.ApiMemoryMb, FunctionSizing.ApiTimeoutSeconds)]
+    [InlineData("deadletter", FunctionSizing.DeadLetterMemoryMb, FunctionSizing.DeadLetterTimeoutSeconds)]
     public void Function_FromTheOneBootstrap_HasRuntimeSizeAndEnvironment(string handler, int memoryMb, int timeoutSeconds)
     {
         var (_, function) = Function(handler);
@@ -220,6 +291,9 @@ public sealed class AwsStackTests(SynthesizedStacks stacks)
             var generator = _s.Properties(secretId)["GenerateSecretString"]!;
             Assert.Equal(ImagePipelineStack.CursorKeyLength, generator["PasswordLength"]!.GetValue<int>());
             Assert.True(generator["ExcludePunctuation"]!.GetValue<bool>());
+            // Reprocessing sends to the stage queues by URL.
+            Assert.True(Same(environment[PipelineEnvironment.ResizeQueueUrl], Ref(_s.LogicalId("ResizeQueue"))));
+            Assert.True(Same(environment[PipelineEnvironment.ThumbnailQueueUrl], Ref(_s.LogicalId("ThumbnailQueue"))));
         }
         else
         {
@@ -227,7 +301,7 @@ public sealed class AwsStackTests(SynthesizedStacks stacks)
             Assert.Null(environment[PipelineEnvironment.CursorKey]);
         }
 
-        Assert.Equal(3, _s.OfType("AWS::Lambda::Function").Count(f => (string?)f.Resource["Properties"]!["Runtime"] == "provided.al2023"));
+        Assert.Equal(4, _s.OfType("AWS::Lambda::Function").Count(f => (string?)f.Resource["Properties"]!["Runtime"] == "provided.al2023"));
     }
 
     [Fact]
@@ -238,7 +312,7 @@ public sealed class AwsStackTests(SynthesizedStacks stacks)
             .Select(f => f.Resource["Properties"]!["Code"]!)
             .ToArray();
 
-        Assert.Equal(3, codes.Length);
+        Assert.Equal(4, codes.Length);
         Assert.All(codes, c => Assert.True(Same(c, codes[0]), $"{c.ToJsonString()} differs from {codes[0].ToJsonString()}"));
         Assert.EndsWith(".zip", (string?)codes[0]["S3Key"], StringComparison.Ordinal);
     }
@@ -256,8 +330,8 @@ public sealed class AwsStackTests(SynthesizedStacks stacks)
             Assert.True(group.Resource["Properties"]!["RetentionInDays"]!.GetValue<int>() > 0, id);
         }
 
-        // Our three, the web deployment's and S3 notifications' handlers (the last two belong to aws-cdk-lib).
-        Assert.Equal(5, _s.OfType("AWS::Lambda::Function").Count);
+        // Our four, the web deployment's and S3 notifications' handlers (the last two belong to aws-cdk-lib).
+        Assert.Equal(6, _s.OfType("AWS::Lambda::Function").Count);
     }
 
     [Fact]
@@ -270,7 +344,7 @@ public sealed class AwsStackTests(SynthesizedStacks stacks)
             ("s3:ListBucket", [GetAtt(Originals, "Arn")]),
             ("s3:PutObject,s3:DeleteObject", [ObjectsArn(Derived, "renditions/*")]),
             ("dynamodb:GetItem,dynamodb:UpdateItem", [GetAtt(Table, "Arn")]),
-        ], queuePath: "ResizeQueue");
+        ], consumes: ["ResizeQueue"]);
         AssertStatements("thumbnail",
         [
             ("s3:GetObject", [ObjectsArn(Originals, "originals/*")]),
@@ -278,7 +352,17 @@ public sealed class AwsStackTests(SynthesizedStacks stacks)
             ("s3:ListBucket", [GetAtt(Originals, "Arn")]),
             ("s3:PutObject,s3:DeleteObject", [ObjectsArn(Derived, "thumbnails/*")]),
             ("dynamodb:GetItem,dynamodb:UpdateItem", [GetAtt(Table, "Arn")]),
-        ], queuePath: "ThumbnailQueue");
+        ], consumes: ["ThumbnailQueue"]);
+    }
+
+    [Fact]
+    public void DeadLetterRole_Always_ReachesOnlyTheCatalogAndTheDeadLetterQueues()
+    {
+        // No object at all; the items it records, only through a conditional update.
+        AssertStatements(ImagePipelineStack.DeadLetterHandler,
+        [
+            ("dynamodb:GetItem,dynamodb:UpdateItem", [GetAtt(Table, "Arn")]),
+        ], consumes: ["ResizeQueueDlq", "ThumbnailQueueDlq"]);
     }
 
     [Fact]
@@ -293,10 +377,12 @@ public sealed class AwsStackTests(SynthesizedStacks stacks)
             ("s3:DeleteObject", images),
             ("s3:ListBucket", [GetAtt(Originals, "Arn"), GetAtt(Derived, "Arn")]),
             ("dynamodb:PutItem,dynamodb:GetItem,dynamodb:UpdateItem,dynamodb:Query", [GetAtt(Table, "Arn"), index]),
-        ], queuePath: null);
+            // Reprocess: the two stage queues, not their dead-letter or parking queues.
+            ("sqs:SendMessage", [GetAtt(_s.LogicalId("ResizeQueue"), "Arn"), GetAtt(_s.LogicalId("ThumbnailQueue"), "Arn")]),
+        ], consumes: []);
     }
 
-    private void AssertStatements(string handler, (string Actions, JsonNode[] Resources)[] expected, string? queuePath)
+    private void AssertStatements(string handler, (string Actions, JsonNode[] Resources)[] expected, string[] consumes)
     {
         var (_, function) = Function(handler);
         var roleId = ((string?)function["Role"]!["Fn::GetAtt"]![0])!;
@@ -307,7 +393,7 @@ public sealed class AwsStackTests(SynthesizedStacks stacks)
         var logGroup = function["LoggingConfig"]!["LogGroup"]!;
         var expectedAll = expected.ToList();
         expectedAll.Add(("logs:CreateLogStream,logs:PutLogEvents", [GetAtt(((string?)logGroup["Ref"])!, "Arn")]));
-        if (queuePath is not null)
+        foreach (var queuePath in consumes)
         {
             expectedAll.Add(("sqs:ReceiveMessage,sqs:ChangeMessageVisibility,sqs:GetQueueUrl,sqs:DeleteMessage,sqs:GetQueueAttributes",
                 [GetAtt(_s.LogicalId(queuePath), "Arn")]));
@@ -425,13 +511,30 @@ public sealed class AwsStackTests(SynthesizedStacks stacks)
     public void Alarms_Always_WatchDeadLettersErrorsAndThrottles()
     {
         var alarms = _s.OfType("AWS::CloudWatch::Alarm").Select(a => a.Resource["Properties"]!).ToList();
-        foreach (var dlq in new[] { "ResizeQueueDlq", "ThumbnailQueueDlq" })
+        // The dead-letter queues are drained by the deadletter function: their depth is watched at the parking queues.
+        foreach (var parking in new[] { "ResizeQueueParking", "ThumbnailQueueParking" })
         {
-            var dlqName = GetAtt(_s.LogicalId(dlq), "QueueName");
+            var parkingName = GetAtt(_s.LogicalId(parking), "QueueName");
             Assert.Single(alarms, a => (string?)a["MetricName"] == "ApproximateNumberOfMessagesVisible"
-                && Contains(a["Dimensions"], dlqName) && a["Threshold"]!.GetValue<double>() == 0
+                && Contains(a["Dimensions"], parkingName) && a["Threshold"]!.GetValue<double>() == 0
                 && (string?)a["ComparisonOperator"] == "GreaterThanThreshold");
         }
+
+        foreach (var dlq in new[] { "ResizeQueueDlq", "ThumbnailQueueDlq" })
+        {
+            Assert.DoesNotContain(alarms, a => Contains(a["Dimensions"], GetAtt(_s.LogicalId(dlq), "QueueName")));
+        }
+
+        // What the deadletter function records, from its EMF line (namespace and dimension as MetricsWriter writes them).
+        var recorded = Assert.Single(alarms, a => (string?)a["MetricName"] == "DeadLettersRecorded");
+        Assert.Equal("ImagePipeline", (string?)recorded["Namespace"]);
+        Assert.Equal("Sum", (string?)recorded["Statistic"]);
+        Assert.Equal(300, recorded["Period"]!.GetValue<int>());
+        Assert.Equal(1, recorded["Threshold"]!.GetValue<double>());
+        Assert.Equal("GreaterThanOrEqualToThreshold", (string?)recorded["ComparisonOperator"]);
+        Assert.Equal("notBreaching", (string?)recorded["TreatMissingData"]);
+        var dimension = Assert.Single(recorded["Dimensions"]!.AsArray())!;
+        Assert.Equal(("Function", "deadletter"), ((string?)dimension["Name"], (string?)dimension["Value"]));
 
         foreach (var handler in PipelineEnvironment.Handlers)
         {
@@ -440,7 +543,8 @@ public sealed class AwsStackTests(SynthesizedStacks stacks)
             Assert.Single(alarms, a => (string?)a["MetricName"] == "Throttles" && Contains(a["Dimensions"], function));
         }
 
-        Assert.Equal(8, alarms.Count);
+        // Two parking queues, errors and throttles of four functions, dead letters recorded.
+        Assert.Equal(11, alarms.Count);
     }
 
     [Fact]
