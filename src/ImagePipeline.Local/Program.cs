@@ -8,6 +8,7 @@ using ImagePipeline.Imaging;
 using ImagePipeline.Local;
 using ImagePipeline.Local.Catalog;
 using ImagePipeline.Local.Endpoints;
+using ImagePipeline.Local.Faults;
 using ImagePipeline.Local.Pipeline;
 using ImagePipeline.Local.Storage;
 
@@ -32,7 +33,8 @@ ThreadPool.GetMinThreads(out var minWorkers, out var minIo);
 ThreadPool.SetMinThreads(Math.Max(minWorkers, (4 * settings.Concurrency) + 16), minIo);
 
 Directory.CreateDirectory(settings.DataDirectory);
-var clock = TimeProvider.System;
+var switches = TestSwitches.FromEnvironment();
+TimeProvider clock = switches.ClockOffset == TimeSpan.Zero ? TimeProvider.System : new OffsetTimeProvider(switches.ClockOffset);
 var engine = new LibvipsImageEngine(new LibvipsEngineOptions { Limits = settings.Limits });
 var catalog = new SqliteImageCatalog(Path.Combine(settings.DataDirectory, "catalog.db"));
 var signer = UrlSigner.Open(settings.DataDirectory, settings.Url, clock);
@@ -56,7 +58,9 @@ builder.Services.AddSingleton<IObjectStore>(store);
 builder.Services.AddSingleton(outbox);
 builder.Services.AddSingleton(options);
 builder.Services.AddSingleton(new DispatcherOptions { Concurrency = settings.Concurrency, MaxAttempts = settings.MaxAttempts });
-builder.Services.AddSingleton(sp => new StageProcessor(catalog, store, engine, options, clock));
+builder.Services.AddSingleton(sp => switches.Faults is { } faults
+    ? new StageProcessor(new FaultInjectingCatalog(catalog, faults), new FaultInjectingObjectStore(store, faults), engine, options, clock)
+    : new StageProcessor(catalog, store, engine, options, clock));
 builder.Services.AddSingleton(sp =>
 {
     var log = sp.GetRequiredService<ILoggerFactory>().CreateLogger("ImagePipeline.Api");
@@ -112,6 +116,16 @@ app.MapMethods("/objects/{**path}", ["GET", "HEAD"], ObjectEndpoints.GetAsync);
 app.Lifetime.ApplicationStarted.Register(() => app.Logger.LogInformation(
     "ImagePipeline {Version} listening on {Url} with data in {DataDirectory}; libvips {Libvips}, formats {Formats}",
     version, settings.Url, settings.DataDirectory, LibvipsImageEngine.LibvipsVersion, string.Join(", ", engine.DecodableFormats.Select(f => f.ToName()))));
+if (switches.AnyOn)
+{
+    app.Logger.LogWarning(
+        "Test switches on: clock offset {ClockOffset}, storage faults {Faults} (seed {Seed}, rate {Rate})",
+        switches.ClockOffset, switches.Faults is not null, switches.Faults?.Seed, switches.Faults?.Rate);
+    app.Lifetime.ApplicationStopped.Register(() => app.Logger.LogWarning(
+        "Injected storage faults: {Before} before and {After} after the call",
+        switches.Faults?.InjectedBefore ?? 0, switches.Faults?.InjectedAfter ?? 0));
+}
+
 await app.RunAsync();
 
 /// <summary>The entry point, visible to tests.</summary>

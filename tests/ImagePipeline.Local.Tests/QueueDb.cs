@@ -19,6 +19,22 @@ internal static class QueueDb
         await command.ExecuteNonQueryAsync(TestContext.Current.CancellationToken);
     }
 
+    /// <summary>The outbox rows: stage and receive count.</summary>
+    public static async Task<List<(string Stage, int Attempts)>> RowsAsync(LocalHost host)
+    {
+        await using var connection = await OpenAsync(host);
+        await using var command = connection.CreateCommand();
+        command.CommandText = "SELECT stage, attempts FROM outbox ORDER BY id";
+        await using var reader = await command.ExecuteReaderAsync(TestContext.Current.CancellationToken);
+        var rows = new List<(string, int)>();
+        while (await reader.ReadAsync(TestContext.Current.CancellationToken))
+        {
+            rows.Add((reader.GetString(0), reader.GetInt32(1)));
+        }
+
+        return rows;
+    }
+
     /// <summary>Rows waiting in the outbox, and dead letters.</summary>
     public static async Task<(long Outbox, long DeadLetters)> CountsAsync(LocalHost host)
     {

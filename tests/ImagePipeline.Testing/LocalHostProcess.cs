@@ -35,6 +35,9 @@ public class LocalHostProcess : IAsyncDisposable
     /// <summary>Extra command-line arguments for the next start (e.g. <c>--concurrency 1</c>), for hosts a test starts itself.</summary>
     public IReadOnlyList<string> ExtraArguments { get; set; } = [];
 
+    /// <summary>Extra environment variables for the next start (e.g. the fault suite's test switches).</summary>
+    public IDictionary<string, string> ExtraEnvironment { get; } = new Dictionary<string, string>();
+
     /// <summary>The host's data directory (catalog.db, queue.db, objects/…).</summary>
     public string DataDirectory { get; }
 
@@ -124,6 +127,10 @@ public class LocalHostProcess : IAsyncDisposable
         start.Environment.Remove("DOTNET_ENVIRONMENT");
         start.Environment["DOTNET_CLI_TELEMETRY_OPTOUT"] = "1";
         start.Environment["NO_COLOR"] = "1";
+        foreach (var (name, value) in ExtraEnvironment)
+        {
+            start.Environment[name] = value;
+        }
 
         Starts++;
         Append($"=== start #{Starts}: {start.FileName} {string.Join(' ', start.ArgumentList)}");
@@ -206,6 +213,38 @@ public class LocalHostProcess : IAsyncDisposable
         await process.WaitForExitAsync(deadline.Token);
         Append($"=== killed (exit code {process.ExitCode})");
         process.Dispose();
+    }
+
+    /// <summary>
+    /// Stops the process as Ctrl+C does (SIGINT: a graceful shutdown) and waits for it to exit; kills it if it has not
+    /// exited within <paramref name="timeout"/>. Returns the exit code.
+    /// </summary>
+    public async Task<int> InterruptAsync(TimeSpan timeout)
+    {
+        var process = _process ?? throw new InvalidOperationException("The host is not running.");
+        using (var signal = Process.Start(new ProcessStartInfo("kill", ["-INT", process.Id.ToString(System.Globalization.CultureInfo.InvariantCulture)]) { UseShellExecute = false })!)
+        {
+            await signal.WaitForExitAsync();
+        }
+
+        using var deadline = new CancellationTokenSource(timeout);
+        try
+        {
+            await process.WaitForExitAsync(deadline.Token);
+        }
+        catch (OperationCanceledException)
+        {
+            await KillAsync();
+            throw new TimeoutException($"The host did not stop within {timeout.TotalSeconds:0} s of SIGINT.{Environment.NewLine}{OutputTail()}");
+        }
+
+        _process = null;
+        _http?.Dispose();
+        _http = null;
+        var code = process.ExitCode;
+        Append($"=== interrupted (exit code {code})");
+        process.Dispose();
+        return code;
     }
 
     /// <summary>Kills the process (if running) and starts it again on the same port and data directory.</summary>
