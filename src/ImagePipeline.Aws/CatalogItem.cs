@@ -32,10 +32,18 @@ internal static class CatalogItem
     public const string Thumbnail = "thumbnail";
     public const string Errors = "errors";
 
+    // Top-level numbers rather than a map: an update can SET them on items written before versions were recorded
+    // (a nested path needs its map to exist). Absent reads as recipe version 1.
+    public const string ResizeRecipeVersion = "resizeRecipeVersion";
+    public const string ThumbnailRecipeVersion = "thumbnailRecipeVersion";
+
     private const string TimestampFormat = "yyyy-MM-dd'T'HH:mm:ss.fffffff'Z'";
 
     /// <summary>The attribute holding a stage's outputs.</summary>
     public static string OutputsOf(Stage stage) => stage == Stage.Resize ? Renditions : Thumbnail;
+
+    /// <summary>The attribute holding the recipe version a stage's result was made with.</summary>
+    public static string RecipeVersionOf(Stage stage) => stage == Stage.Resize ? ResizeRecipeVersion : ThumbnailRecipeVersion;
 
     public static Dictionary<string, AttributeValue> Key(Guid id) => new() { [Id] = S(ImageIds.Format(id)) };
 
@@ -99,6 +107,16 @@ internal static class CatalogItem
             item[Thumbnail] = ToAttribute(thumbnail);
         }
 
+        if (record.ResizeRecipeVersion is { } resizeRecipe)
+        {
+            item[ResizeRecipeVersion] = N(resizeRecipe);
+        }
+
+        if (record.ThumbnailRecipeVersion is { } thumbnailRecipe)
+        {
+            item[ThumbnailRecipeVersion] = N(thumbnailRecipe);
+        }
+
         return item;
     }
 
@@ -126,6 +144,8 @@ internal static class CatalogItem
             ThumbnailState = CatalogNames.ParseState(Text(stages, Stage.Thumbnail.ToName())),
             Renditions = item.TryGetValue(Renditions, out var list) && list.IsLSet ? list.L.Select(r => DerivedFrom(MapOf(r) ?? throw Missing(Renditions))).ToArray() : null,
             Thumbnail = item.TryGetValue(Thumbnail, out var thumbnail) && MapOf(thumbnail) is { } t ? DerivedFrom(t) : null,
+            ResizeRecipeVersion = OptionalLong(item, ResizeRecipeVersion) is { } resizeRecipe ? checked((int)resizeRecipe) : null,
+            ThumbnailRecipeVersion = OptionalLong(item, ThumbnailRecipeVersion) is { } thumbnailRecipe ? checked((int)thumbnailRecipe) : null,
             ResizeError = errors.TryGetValue(Stage.Resize.ToName(), out var re) && MapOf(re) is { } rm ? ErrorFrom(rm) : null,
             ThumbnailError = errors.TryGetValue(Stage.Thumbnail.ToName(), out var te) && MapOf(te) is { } tm ? ErrorFrom(tm) : null,
         };

@@ -86,11 +86,31 @@ public sealed class DynamoImageCatalog : IImageCatalog
         {
             // ALL_OLD returns the item as the condition saw it; an emulator without that feature gets a consistent read.
             var item = failed.Item is { Count: > 0 } old ? old : await GetItemAsync(outcome.ImageId, cancellationToken).ConfigureAwait(false);
-            return Classify(item, outcome);
+            return Classify(item, outcome) ?? throw new TransientStorageException(
+                $"The stage write of image {ImageIds.Format(outcome.ImageId)} was refused, but the item read back allows it (it changed in between); may succeed on retry.",
+                failed);
         }
         catch (Exception e) when (AwsErrors.IsTransient(e, cancellationToken))
         {
             throw Transient("record a stage result of", outcome.ImageId, e);
+        }
+    }
+
+    /// <inheritdoc />
+    public async Task<bool> ResetFailedStageAsync(Guid id, Stage stage, DateTimeOffset at, CancellationToken cancellationToken)
+    {
+        try
+        {
+            await _dynamo.UpdateItemAsync(ResetUpdate(_tableName, id, stage, at), cancellationToken).ConfigureAwait(false);
+            return true;
+        }
+        catch (ConditionalCheckFailedException)
+        {
+            return false;
+        }
+        catch (Exception e) when (AwsErrors.IsTransient(e, cancellationToken))
+        {
+            throw Transient($"reset the {stage.ToName()} stage of", id, e);
         }
     }
 
@@ -188,19 +208,23 @@ public sealed class DynamoImageCatalog : IImageCatalog
     }
 
     /// <summary>
-    /// Deletes every item whose <c>expiresAt</c> has passed. In AWS the table's TTL does this (within days, for free),
-    /// so nothing in a deployment needs to call it; it exists for the port's contract, for emulators without TTL
-    /// deletion, and for tooling. It scans the whole table, so it is not for a hot path; each delete is conditional on
-    /// the item still being expired, so a stage result that removed the expiry in the meantime wins.
+    /// Deletes every expired item that expiry may remove: a pending record whose upload never landed (no
+    /// <c>sourceEtag</c>) or a tombstone; a record with a source etag and no <c>deletedAt</c> is never removed, whatever
+    /// its <c>expiresAt</c> says. In AWS the table's TTL does the purging (within days, for free, unconditionally: which
+    /// is why a pending record's stamp lies past the longest life of its events), so nothing in a deployment calls this;
+    /// it exists for the port's contract, for emulators without TTL deletion, and for tooling. It scans the whole table,
+    /// so it is not for a hot path; each delete carries the same condition, so a stage result that landed in the
+    /// meantime wins.
     /// </summary>
     public async Task<int> PurgeExpiredAsync(DateTimeOffset now, CancellationToken cancellationToken)
     {
         var cutoff = N(now.ToUnixTimeSeconds());
-        var names = new Dictionary<string, string> { ["#expiresAt"] = ExpiresAt };
+        var names = new Dictionary<string, string> { ["#expiresAt"] = ExpiresAt, ["#sourceEtag"] = SourceEtag, ["#deletedAt"] = DeletedAt };
+        const string purgeable = "#expiresAt <= :now AND (attribute_not_exists(#sourceEtag) OR attribute_exists(#deletedAt))";
         var scan = new ScanRequest
         {
             TableName = _tableName,
-            FilterExpression = "#expiresAt <= :now",
+            FilterExpression = purgeable,
             ProjectionExpression = "#id",
             ExpressionAttributeNames = new(names) { ["#id"] = Id },
             ExpressionAttributeValues = new() { [":now"] = cutoff },
@@ -219,7 +243,7 @@ public sealed class DynamoImageCatalog : IImageCatalog
                         {
                             TableName = _tableName,
                             Key = new() { [Id] = item[Id] },
-                            ConditionExpression = "#expiresAt <= :now",
+                            ConditionExpression = purgeable,
                             ExpressionAttributeNames = names,
                             ExpressionAttributeValues = new() { [":now"] = cutoff },
                         }, cancellationToken).ConfigureAwait(false);
@@ -227,7 +251,7 @@ public sealed class DynamoImageCatalog : IImageCatalog
                     }
                     catch (ConditionalCheckFailedException)
                     {
-                        // Changed since the scan read it (a stage result removed the expiry): no longer expired.
+                        // Changed since the scan read it (a stage result landed): no longer purgeable.
                     }
                 }
 
@@ -246,11 +270,14 @@ public sealed class DynamoImageCatalog : IImageCatalog
     }
 
     /// <summary>
-    /// The single conditional UpdateItem of a stage result: the stage's state, outputs and error, updatedAt; the source
-    /// facts only if not yet set; the pending expiry removed. Nothing else of the item is touched.
+    /// The single conditional UpdateItem of a stage result: the stage's state, recipe version, outputs and error,
+    /// updatedAt; the source facts only if not yet set; the pending expiry removed. Nothing else of the item is touched.
+    /// The condition: the item exists, is not deleted, holds no other source etag, and the stage is not done — or, for a
+    /// done result only, it is done by an older recipe (an absent version is 1). A failure never replaces a done stage.
     /// </summary>
     internal static UpdateItemRequest StageUpdate(string tableName, StageOutcome outcome)
     {
+        ArgumentOutOfRangeException.ThrowIfLessThan(outcome.RecipeVersion, 1);
         var names = new Dictionary<string, string>
         {
             ["#id"] = Id,
@@ -258,6 +285,7 @@ public sealed class DynamoImageCatalog : IImageCatalog
             ["#errors"] = Errors,
             ["#stage"] = outcome.Stage.ToName(),
             ["#outputs"] = OutputsOf(outcome.Stage),
+            ["#recipe"] = RecipeVersionOf(outcome.Stage),
             ["#updatedAt"] = UpdatedAt,
             ["#sourceEtag"] = SourceEtag,
             ["#deletedAt"] = DeletedAt,
@@ -266,6 +294,7 @@ public sealed class DynamoImageCatalog : IImageCatalog
         var values = new Dictionary<string, AttributeValue>
         {
             [":state"] = S(outcome.State.ToName()),
+            [":recipe"] = N(outcome.RecipeVersion),
             [":at"] = Time(outcome.At),
             [":etag"] = S(outcome.SourceEtag),
             [Done] = S(StageState.Done.ToName()),
@@ -273,6 +302,7 @@ public sealed class DynamoImageCatalog : IImageCatalog
         var set = new List<string>
         {
             "#stages.#stage = :state",
+            "#recipe = :recipe",
             "#updatedAt = :at",
             "#sourceEtag = if_not_exists(#sourceEtag, :etag)",
         };
@@ -322,15 +352,58 @@ public sealed class DynamoImageCatalog : IImageCatalog
             UpdateExpression = $"SET {string.Join(", ", set)} REMOVE {string.Join(", ", remove)}",
             ConditionExpression =
                 "attribute_exists(#id) AND attribute_not_exists(#deletedAt) " +
-                "AND (attribute_not_exists(#sourceEtag) OR #sourceEtag = :etag) AND #stages.#stage <> " + Done,
+                "AND (attribute_not_exists(#sourceEtag) OR #sourceEtag = :etag) AND " + StageCondition(outcome),
             ExpressionAttributeNames = names,
             ExpressionAttributeValues = values,
             ReturnValuesOnConditionCheckFailure = ReturnValuesOnConditionCheckFailure.ALL_OLD,
         };
     }
 
-    /// <summary>Why a stage write's condition failed, from the item as it was: unknown, deleted, stale, or a duplicate.</summary>
-    internal static StageWriteResult Classify(Dictionary<string, AttributeValue>? item, StageOutcome outcome)
+    /// <summary>
+    /// The stage part of the condition. A failure: the stage is not done. A done result: not done, or done by an older
+    /// recipe; an absent version counts as 1, so it can only be older than a version above 1 (comparing an absent
+    /// attribute is simply false).
+    /// </summary>
+    private static string StageCondition(StageOutcome outcome) => outcome.State switch
+    {
+        StageState.Done when outcome.RecipeVersion > 1 => "(#stages.#stage <> " + Done + " OR attribute_not_exists(#recipe) OR #recipe < :recipe)",
+        StageState.Done => "(#stages.#stage <> " + Done + " OR #recipe < :recipe)",
+        _ => "#stages.#stage <> " + Done,
+    };
+
+    /// <summary>
+    /// Reprocessing's single conditional UpdateItem: a failed stage back to pending, its error removed, updatedAt set;
+    /// only while the item exists, is not deleted and the stage is still failed.
+    /// </summary>
+    internal static UpdateItemRequest ResetUpdate(string tableName, Guid id, Stage stage, DateTimeOffset at) => new()
+    {
+        TableName = tableName,
+        Key = Key(id),
+        UpdateExpression = "SET #stages.#stage = :pending, #updatedAt = :at REMOVE #errors.#stage",
+        ConditionExpression = "attribute_exists(#id) AND attribute_not_exists(#deletedAt) AND #stages.#stage = :failed",
+        ExpressionAttributeNames = new()
+        {
+            ["#id"] = Id,
+            ["#stages"] = Stages,
+            ["#errors"] = Errors,
+            ["#stage"] = stage.ToName(),
+            ["#updatedAt"] = UpdatedAt,
+            ["#deletedAt"] = DeletedAt,
+        },
+        ExpressionAttributeValues = new()
+        {
+            [":pending"] = S(StageState.Pending.ToName()),
+            [":failed"] = S(StageState.Failed.ToName()),
+            [":at"] = Time(at),
+        },
+    };
+
+    /// <summary>
+    /// Why a stage write's condition failed, from the item as it was: unknown, deleted, stale, or already done (done,
+    /// and the outcome is a failure or of the same or an older recipe). Null when the item allows the write: it changed
+    /// between the refused write and a read (only when the old item had to be read separately).
+    /// </summary>
+    internal static StageWriteResult? Classify(Dictionary<string, AttributeValue>? item, StageOutcome outcome)
     {
         if (item is not { Count: > 0 })
         {
@@ -348,7 +421,16 @@ public sealed class DynamoImageCatalog : IImageCatalog
             return StageWriteResult.Stale;
         }
 
-        return StageWriteResult.AlreadyDone;
+        var stage = item.TryGetValue(Stages, out var stages) && MapOf(stages) is { } map && map.TryGetValue(outcome.Stage.ToName(), out var state) ? state.S : null;
+        var version = item.TryGetValue(RecipeVersionOf(outcome.Stage), out var recipe) && recipe.N is { } n
+            ? long.Parse(n, NumberStyles.Integer, CultureInfo.InvariantCulture)
+            : 1;
+        if (stage == StageState.Done.ToName() && (outcome.State != StageState.Done || version >= outcome.RecipeVersion))
+        {
+            return StageWriteResult.AlreadyDone;
+        }
+
+        return null;
     }
 
     private async Task<Dictionary<string, AttributeValue>?> GetItemAsync(Guid id, CancellationToken cancellationToken)

@@ -35,6 +35,8 @@ public sealed class DynamoImageCatalogTests
         Thumbnail = new DerivedFacts("thumbnail", 256, 256, "webp", 8_765, "thumbnails/x/r1/256.webp"),
         ResizeError = new StageError("too_many_pixels", "Too many pixels."),
         ThumbnailError = new StageError("internal", "Boom."),
+        ResizeRecipeVersion = 2,
+        ThumbnailRecipeVersion = 1,
     };
 
     [Fact]
@@ -63,6 +65,8 @@ public sealed class DynamoImageCatalogTests
             ResizeError = null,
             ThumbnailError = null,
             ResizeState = StageState.Pending,
+            ResizeRecipeVersion = null,
+            ThumbnailRecipeVersion = null,
         };
 
         var item = CatalogItem.ToItem(record);
@@ -71,6 +75,7 @@ public sealed class DynamoImageCatalogTests
         Assert.Equal(record, back);
         Assert.False(item.ContainsKey(CatalogTableSchema.ByOwner.SortKey.Name));
         Assert.False(item.ContainsKey(CatalogTableSchema.TimeToLiveAttribute));
+        Assert.False(item.ContainsKey(CatalogItem.ResizeRecipeVersion));
         Assert.True(item[CatalogItem.Errors].IsMSet);
         Assert.True(item[CatalogItem.Metadata].IsMSet);
     }
@@ -100,52 +105,83 @@ public sealed class DynamoImageCatalogTests
     public void StageUpdate_ResizeDone_OneConditionalUpdateOfThatStageOnly()
     {
         var outcome = new StageOutcome(Guid.CreateVersion7(T0), Stage.Resize, Etag, StageState.Done, new OriginalFacts("png", 1, 2, 3), null,
-            [new DerivedFacts("w320", 320, 200, "webp", 1, "renditions/x/r1/w320.webp")], null, null, T0);
+            [new DerivedFacts("w320", 320, 200, "webp", 1, "renditions/x/r1/w320.webp")], null, null, T0, 1);
 
         var request = DynamoImageCatalog.StageUpdate("images", outcome);
 
         Assert.Equal(
-            "SET #stages.#stage = :state, #updatedAt = :at, #sourceEtag = if_not_exists(#sourceEtag, :etag), " +
+            "SET #stages.#stage = :state, #recipe = :recipe, #updatedAt = :at, #sourceEtag = if_not_exists(#sourceEtag, :etag), " +
             "#original = if_not_exists(#original, :original), #outputs = :outputs REMOVE #expiresAt, #errors.#stage",
             request.UpdateExpression);
         Assert.Equal(
             "attribute_exists(#id) AND attribute_not_exists(#deletedAt) AND (attribute_not_exists(#sourceEtag) OR #sourceEtag = :etag) " +
-            "AND #stages.#stage <> :done",
+            "AND (#stages.#stage <> :done OR #recipe < :recipe)",
             request.ConditionExpression);
         Assert.Equal("resize", request.ExpressionAttributeNames["#stage"]);
         Assert.Equal("renditions", request.ExpressionAttributeNames["#outputs"]);
+        Assert.Equal(CatalogItem.ResizeRecipeVersion, request.ExpressionAttributeNames["#recipe"]);
+        Assert.Equal("1", request.ExpressionAttributeValues[":recipe"].N);
         Assert.Equal(CatalogTableSchema.TimeToLiveAttribute, request.ExpressionAttributeNames["#expiresAt"]);
         Assert.Equal("done", request.ExpressionAttributeValues[":done"].S);
         Assert.Equal(ReturnValuesOnConditionCheckFailure.ALL_OLD, request.ReturnValuesOnConditionCheckFailure);
     }
 
     [Fact]
-    public void StageUpdate_ThumbnailFailed_SetsTheErrorAndRemovesTheOutputs()
+    public void StageUpdate_DoneByANewerRecipe_MayReplaceADoneStageOfAnOlderOrUnrecordedVersion()
+    {
+        var outcome = new StageOutcome(Guid.CreateVersion7(T0), Stage.Thumbnail, Etag, StageState.Done, null, null, null,
+            new DerivedFacts("thumbnail", 256, 256, "webp", 1, "thumbnails/x/r3/256.webp"), null, T0, 3);
+
+        var request = DynamoImageCatalog.StageUpdate("images", outcome);
+
+        Assert.EndsWith("AND (#stages.#stage <> :done OR attribute_not_exists(#recipe) OR #recipe < :recipe)", request.ConditionExpression, StringComparison.Ordinal);
+        Assert.Equal(CatalogItem.ThumbnailRecipeVersion, request.ExpressionAttributeNames["#recipe"]);
+        Assert.Equal("3", request.ExpressionAttributeValues[":recipe"].N);
+    }
+
+    [Fact]
+    public void StageUpdate_ThumbnailFailed_SetsTheErrorAndRemovesTheOutputsButNeverReplacesDone()
     {
         var outcome = new StageOutcome(Guid.CreateVersion7(T0), Stage.Thumbnail, Etag, StageState.Failed, null, null, null, null,
-            new StageError("corrupt_image", "Damaged."), T0);
+            new StageError("corrupt_image", "Damaged."), T0, 2);
 
         var request = DynamoImageCatalog.StageUpdate("images", outcome);
 
         Assert.Equal(
-            "SET #stages.#stage = :state, #updatedAt = :at, #sourceEtag = if_not_exists(#sourceEtag, :etag), #errors.#stage = :error " +
+            "SET #stages.#stage = :state, #recipe = :recipe, #updatedAt = :at, #sourceEtag = if_not_exists(#sourceEtag, :etag), #errors.#stage = :error " +
             "REMOVE #expiresAt, #outputs",
             request.UpdateExpression);
+        Assert.EndsWith("AND #stages.#stage <> :done", request.ConditionExpression, StringComparison.Ordinal);
         Assert.Equal("thumbnail", request.ExpressionAttributeNames["#outputs"]);
         Assert.Equal("failed", request.ExpressionAttributeValues[":state"].S);
     }
 
+    [Fact]
+    public void ResetUpdate_FailedStage_OneConditionalUpdateOfThatStageOnly()
+    {
+        var request = DynamoImageCatalog.ResetUpdate("images", FullRecord().Id, Stage.Resize, T0);
+
+        Assert.Equal("SET #stages.#stage = :pending, #updatedAt = :at REMOVE #errors.#stage", request.UpdateExpression);
+        Assert.Equal("attribute_exists(#id) AND attribute_not_exists(#deletedAt) AND #stages.#stage = :failed", request.ConditionExpression);
+        Assert.Equal("resize", request.ExpressionAttributeNames["#stage"]);
+        Assert.Equal(("pending", "failed"), (request.ExpressionAttributeValues[":pending"].S, request.ExpressionAttributeValues[":failed"].S));
+    }
+
     [Theory]
-    [InlineData(null, null, null, StageWriteResult.Unknown)]
-    [InlineData("2025-06-01T13:00:00.0000000Z", Etag, "pending", StageWriteResult.Deleted)]
-    [InlineData(null, "other", "done", StageWriteResult.Stale)]
-    [InlineData(null, "other", "pending", StageWriteResult.Stale)]
-    [InlineData(null, Etag, "done", StageWriteResult.AlreadyDone)]
-    public void Classify_OldItem_NamesWhyTheConditionFailed(string? deletedAt, string? etag, string? resize, StageWriteResult expected)
+    [InlineData(null, null, null, StageState.Done, 1, StageWriteResult.Unknown)]
+    [InlineData("2025-06-01T13:00:00.0000000Z", Etag, "pending", StageState.Done, 1, StageWriteResult.Deleted)]
+    [InlineData(null, "other", "done", StageState.Done, 1, StageWriteResult.Stale)]
+    [InlineData(null, "other", "pending", StageState.Done, 1, StageWriteResult.Stale)]
+    [InlineData(null, Etag, "done", StageState.Done, 1, StageWriteResult.AlreadyDone)]
+    [InlineData(null, Etag, "done", StageState.Done, 2, StageWriteResult.AlreadyDone)]
+    [InlineData(null, Etag, "done", StageState.Failed, 3, StageWriteResult.AlreadyDone)]
+    public void Classify_OldItem_NamesWhyTheConditionFailed(
+        string? deletedAt, string? etag, string? resize, StageState outcomeState, int outcomeRecipe, StageWriteResult expected)
     {
         Dictionary<string, AttributeValue>? item = null;
         if (resize is not null)
         {
+            // FullRecord's resize stage is recipe version 2.
             var record = FullRecord() with { ResizeState = CatalogNames.ParseState(resize), SourceEtag = etag };
             item = CatalogItem.ToItem(record);
             if (deletedAt is not null)
@@ -154,9 +190,35 @@ public sealed class DynamoImageCatalogTests
             }
         }
 
-        var outcome = new StageOutcome(Guid.CreateVersion7(T0), Stage.Resize, Etag, StageState.Done, null, null, null, null, null, T0);
+        var outcome = new StageOutcome(Guid.CreateVersion7(T0), Stage.Resize, Etag, outcomeState, null, null, null, null, null, T0, outcomeRecipe);
 
         Assert.Equal(expected, DynamoImageCatalog.Classify(item, outcome));
+    }
+
+    [Theory]
+    [InlineData("pending", 1)]
+    [InlineData("failed", 1)]
+    [InlineData("done", 3)]
+    public void Classify_ItemThatAllowsTheWrite_IsNoReason(string resize, int outcomeRecipe)
+    {
+        var item = CatalogItem.ToItem(FullRecord() with { ResizeState = CatalogNames.ParseState(resize) });
+        var outcome = new StageOutcome(Guid.CreateVersion7(T0), Stage.Resize, Etag, StageState.Done, null, null, null, null, null, T0, outcomeRecipe);
+
+        Assert.Null(DynamoImageCatalog.Classify(item, outcome));
+    }
+
+    [Fact]
+    public async Task ApplyStageAsync_ConditionFailedButTheItemReadBackAllowsIt_Transient()
+    {
+        using var dynamo = new FakeDynamoDbClient
+        {
+            Failure = new ConditionalCheckFailedException("failed"),
+            StoredItem = CatalogItem.ToItem(FullRecord() with { ThumbnailState = StageState.Pending }),
+        };
+        var catalog = new DynamoImageCatalog(dynamo, "images");
+
+        await Assert.ThrowsAsync<TransientStorageException>(() => catalog.ApplyStageAsync(
+            new StageOutcome(FullRecord().Id, Stage.Thumbnail, Etag, StageState.Done, null, null, null, null, null, T0, 1), Ct));
     }
 
     [Fact]
@@ -170,7 +232,7 @@ public sealed class DynamoImageCatalogTests
         var catalog = new DynamoImageCatalog(dynamo, "images");
 
         var result = await catalog.ApplyStageAsync(
-            new StageOutcome(FullRecord().Id, Stage.Thumbnail, Etag, StageState.Done, null, null, null, null, null, T0), Ct);
+            new StageOutcome(FullRecord().Id, Stage.Thumbnail, Etag, StageState.Done, null, null, null, null, null, T0, 1), Ct);
 
         Assert.Equal(StageWriteResult.Stale, result);
         Assert.Single(dynamo.Updates);
@@ -196,7 +258,7 @@ public sealed class DynamoImageCatalogTests
 
         var thrown = await Assert.ThrowsAsync<TransientStorageException>(() => catalog.CreateAsync(FullRecord(), Ct));
         await Assert.ThrowsAsync<TransientStorageException>(
-            () => catalog.ApplyStageAsync(new StageOutcome(FullRecord().Id, Stage.Resize, Etag, StageState.Done, null, null, null, null, null, T0), Ct));
+            () => catalog.ApplyStageAsync(new StageOutcome(FullRecord().Id, Stage.Resize, Etag, StageState.Done, null, null, null, null, null, T0, 1), Ct));
         await Assert.ThrowsAsync<TransientStorageException>(() => catalog.MarkDeletedAsync(FullRecord().Id, T0, T0, Ct));
 
         Assert.Same(failure, thrown.InnerException);
