@@ -30,6 +30,8 @@ public static class ApiJson
         // Letters of every script stay readable; HTML-sensitive characters (<, >, &, ', +) are still escaped.
         Encoder = JavaScriptEncoder.Create(UnicodeRanges.All),
         Converters = { new UtcTimestampConverter() },
+        // {"fileName":"a.jpg","fileName":"b.exe"}: two readers could disagree on which one counts; refuse it (400).
+        AllowDuplicateProperties = false,
     });
 }
 

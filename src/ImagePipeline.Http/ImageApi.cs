@@ -181,10 +181,9 @@ public sealed class ImageApi
                 ProblemTypes.Blank, "Content Too Large", 413, $"The request body is over {MaxRequestBodyBytes} bytes."));
         }
 
-        if (request.Header("Content-Type") is { } mediaType && !IsJson(mediaType))
+        if (!HasJsonContentType(request))
         {
-            return ApiResponse.Problem(new ApiProblem(
-                ProblemTypes.Blank, "Unsupported Media Type", 415, "The request body must be application/json."));
+            return NotJson("The request body must be application/json (Content-Type: application/json).");
         }
 
         if (request.Body.IsEmpty)
@@ -253,11 +252,11 @@ public sealed class ImageApi
 
     private async Task<ApiResponse> ReprocessAsync(ApiRequest request, Guid id, CancellationToken cancellationToken)
     {
-        // No body is needed; one that is sent must be JSON, so no cross-site form can pass for a client.
-        if ((!request.Body.IsEmpty || request.Header("Content-Type") is not null) && !(request.Header("Content-Type") is { } mediaType && IsJson(mediaType)))
+        // No body is needed, but the JSON type is: a cross-site page cannot send it without a CORS preflight (which this
+        // API never grants), so no "simple" request from another site can change state.
+        if (!HasJsonContentType(request))
         {
-            return ApiResponse.Problem(new ApiProblem(
-                ProblemTypes.Blank, "Unsupported Media Type", 415, "A request body, if any, must be application/json."));
+            return NotJson("Send Content-Type: application/json (the body may be empty or {}).");
         }
 
         var record = await _reprocess.ReprocessAsync(_ownerOf(request), id, cancellationToken).ConfigureAwait(false);
@@ -315,6 +314,11 @@ public sealed class ImageApi
     private static string? Url(Uri? url) => url is null ? null : ApiResponse.UrlText(url);
 
     private static bool Is(ApiRequest request, string method) => string.Equals(request.Method, method, StringComparison.Ordinal);
+
+    private static bool HasJsonContentType(ApiRequest request) => request.Header("Content-Type") is { } mediaType && IsJson(mediaType);
+
+    private static ApiResponse NotJson(string detail) =>
+        ApiResponse.Problem(new ApiProblem(ProblemTypes.Blank, "Unsupported Media Type", 415, detail));
 
     private static bool IsJson(string mediaType)
     {

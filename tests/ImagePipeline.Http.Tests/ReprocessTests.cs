@@ -12,7 +12,7 @@ public sealed class ReprocessTests
         var api = new ApiHarness();
         var failed = api.Failed("internal", "Processing failed 5 times.");
 
-        var response = await api.SendAsync("POST", $"/v1/images/{ApiHarness.IdOf(failed)}/reprocess");
+        var response = await api.PostJsonAsync($"/v1/images/{ApiHarness.IdOf(failed)}/reprocess", "");
 
         Assert.Equal(202, response.Status);
         var body = ApiHarness.Json(response);
@@ -41,7 +41,7 @@ public sealed class ReprocessTests
         var ready = api.Ready();
         api.Catalog.Put(ready with { ThumbnailState = StageState.Failed, Thumbnail = null, ThumbnailError = new StageError("internal", "x") });
 
-        var response = await api.SendAsync("POST", $"/v1/images/{ApiHarness.IdOf(ready)}/reprocess");
+        var response = await api.PostJsonAsync($"/v1/images/{ApiHarness.IdOf(ready)}/reprocess", "");
 
         Assert.Equal(202, response.Status);
         Assert.Equal([Stage.Thumbnail], api.Queue.Sent.Select(m => m.Stage));
@@ -64,7 +64,7 @@ public sealed class ReprocessTests
             _ => api.Ready(),
         };
 
-        var response = await api.SendAsync("POST", $"/v1/images/{ApiHarness.IdOf(record)}/reprocess");
+        var response = await api.PostJsonAsync($"/v1/images/{ApiHarness.IdOf(record)}/reprocess", "");
 
         var problem = ApiHarness.AssertProblem(response, 409, ProblemTypes.NotReady);
         Assert.Equal(status, problem.GetProperty("imageStatus").GetString());
@@ -81,9 +81,9 @@ public sealed class ReprocessTests
             SourceEtag = "e", ResizeState = StageState.Failed, ResizeError = new StageError("internal", "x"), ExpiresAt = null,
         });
 
-        ApiHarness.AssertProblem(await api.SendAsync("POST", $"/v1/images/{Guid.CreateVersion7():D}/reprocess"), 404, ProblemTypes.NotFound);
-        ApiHarness.AssertProblem(await api.SendAsync("POST", $"/v1/images/{ApiHarness.IdOf(deleted)}/reprocess"), 404, ProblemTypes.NotFound);
-        ApiHarness.AssertProblem(await api.SendAsync("POST", $"/v1/images/{ApiHarness.IdOf(others)}/reprocess"), 404, ProblemTypes.NotFound);
+        ApiHarness.AssertProblem(await api.PostJsonAsync($"/v1/images/{Guid.CreateVersion7():D}/reprocess", ""), 404, ProblemTypes.NotFound);
+        ApiHarness.AssertProblem(await api.PostJsonAsync($"/v1/images/{ApiHarness.IdOf(deleted)}/reprocess", ""), 404, ProblemTypes.NotFound);
+        ApiHarness.AssertProblem(await api.PostJsonAsync($"/v1/images/{ApiHarness.IdOf(others)}/reprocess", ""), 404, ProblemTypes.NotFound);
         Assert.Empty(api.Queue.Sent);
         Assert.Equal(StageState.Failed, api.Catalog.Find(others.Id)!.ResizeState);
     }
@@ -95,7 +95,7 @@ public sealed class ReprocessTests
         var failed = api.Failed();
         api.Queue.FailWith = new TransientStorageException("queue throttled");
 
-        var response = await api.SendAsync("POST", $"/v1/images/{ApiHarness.IdOf(failed)}/reprocess");
+        var response = await api.PostJsonAsync($"/v1/images/{ApiHarness.IdOf(failed)}/reprocess", "");
 
         Assert.Equal(503, response.Status);
         Assert.Equal(StageState.Failed, api.Catalog.Find(failed.Id)!.ResizeState);
@@ -114,6 +114,8 @@ public sealed class ReprocessTests
         Assert.Contains(get.Headers, h => h.Key == "Allow" && h.Value == "POST");
         ApiHarness.AssertProblem(await api.PostJsonAsync(path, "a=b", "application/x-www-form-urlencoded"), 415, ProblemTypes.Blank);
         ApiHarness.AssertProblem(await api.PostJsonAsync(path, "{}", contentType: null), 415, ProblemTypes.Blank);
+        ApiHarness.AssertProblem(await api.PostJsonAsync(path, "", contentType: null), 415, ProblemTypes.Blank);
+        ApiHarness.AssertProblem(await api.PostJsonAsync(path, "", contentType: "text/plain"), 415, ProblemTypes.Blank);
         Assert.Empty(api.Queue.Sent);
         Assert.Equal(202, (await api.PostJsonAsync(path, "{}")).Status);
     }

@@ -50,8 +50,7 @@ public sealed class UploadTests
     [Theory]
     [InlineData("application/json; charset=utf-8")]
     [InlineData("application/merge-patch+json")]
-    [InlineData(null)]
-    public async Task PostUploads_JsonOrMissingRequestContentType_IsAccepted(string? contentType)
+    public async Task PostUploads_JsonRequestContentType_IsAccepted(string contentType)
     {
         var api = new ApiHarness();
 
@@ -203,6 +202,58 @@ public sealed class UploadTests
         var response = await api.PostJsonAsync("/v1/uploads", ValidBody, contentType);
 
         ApiHarness.AssertProblem(response, 415, ProblemTypes.Blank);
+        Assert.Empty(api.Catalog.Records);
+    }
+
+    [Fact]
+    public async Task PostUploads_JsonBodyWithoutContentType_Returns415()
+    {
+        // A cross-site fetch with an untyped body is a "simple" request (no preflight): it must not create anything.
+        var api = new ApiHarness();
+
+        var response = await api.PostJsonAsync("/v1/uploads", ValidBody, contentType: null);
+
+        ApiHarness.AssertProblem(response, 415, ProblemTypes.Blank);
+        Assert.Empty(api.Catalog.Records);
+    }
+
+    [Fact]
+    public async Task PostUploads_DuplicateKeys_Returns400()
+    {
+        var api = new ApiHarness();
+
+        var response = await api.PostJsonAsync(
+            "/v1/uploads", """{"fileName":"a.jpg","contentType":"image/jpeg","contentLength":10,"fileName":"b.exe"}""");
+
+        ApiHarness.AssertProblem(response, 400, ProblemTypes.InvalidRequest);
+        Assert.Empty(api.Catalog.Records);
+    }
+
+    [Theory]
+    [InlineData("invoice\u202Egpj.exe", "invoicegpj.exe")]
+    [InlineData("\u2066photo\u2069.jpg", "photo.jpg")]
+    [InlineData("a\u200Bb\u200D.jpg", "ab.jpg")]
+    public async Task PostUploads_FormatCharactersInTheName_AreStripped(string escaped, string stored)
+    {
+        var api = new ApiHarness();
+
+        var response = await api.PostJsonAsync("/v1/uploads", $$"""{"fileName":"{{escaped}}","contentType":"image/jpeg","contentLength":10}""");
+
+        Assert.Equal(201, response.Status);
+        Assert.Equal(stored, Assert.Single(api.Catalog.Records).FileName);
+    }
+
+    [Theory]
+    [InlineData("\u200B\u200C\u200D")]
+    [InlineData("\u202E\u2066 \u2069")]
+    [InlineData("\u3164")]
+    public async Task PostUploads_NameWithNothingVisible_Returns400(string escaped)
+    {
+        var api = new ApiHarness();
+
+        var response = await api.PostJsonAsync("/v1/uploads", $$"""{"fileName":"{{escaped}}","contentType":"image/jpeg","contentLength":10}""");
+
+        ApiHarness.AssertProblem(response, 400, ProblemTypes.InvalidRequest);
         Assert.Empty(api.Catalog.Records);
     }
 }

@@ -49,7 +49,7 @@ public sealed class StopAccountingTests
         Assert.Equal("internal", failed.GetProperty("error").GetProperty("code").GetString());
         Assert.True((await QueueDb.CountsAsync(host)).DeadLetters >= 1);
 
-        using var reprocess = await host.Http.PostAsync($"/v1/images/{id}/reprocess", null, TestContext.Current.CancellationToken);
+        using var reprocess = await host.Http.PostAsync($"/v1/images/{id}/reprocess", new StringContent("{}", System.Text.Encoding.UTF8, "application/json"), TestContext.Current.CancellationToken);
         Assert.Equal(System.Net.HttpStatusCode.Accepted, reprocess.StatusCode);
         var ready = await host.Client.WaitForStatusAsync(id, HostClient.Terminal, TimeSpan.FromSeconds(60));
         Assert.Equal("ready", ready.GetProperty("status").GetString());

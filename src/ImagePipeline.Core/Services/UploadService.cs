@@ -77,7 +77,11 @@ public sealed class UploadService(IImageCatalog catalog, IObjectStore store, IRe
     public IEnumerable<string> AcceptedMediaTypes =>
         decodableFormats.SelectMany(f => f.MediaTypes());
 
-    /// <summary>Removes control characters and surrounding space; null when nothing usable remains or it is too long.</summary>
+    /// <summary>
+    /// Removes control characters, Unicode format characters (category Cf: bidi overrides and isolates such as U+202E,
+    /// zero-width spaces and joiners, the BOM) and line/paragraph separators, then surrounding space; null when nothing
+    /// visible remains or it is too long. <c>invoice\u202Egpj.exe</c> cannot pose as <c>invoice…exe.jpg</c>.
+    /// </summary>
     public static string? SanitizeFileName(string? fileName)
     {
         if (fileName is null)
@@ -88,15 +92,24 @@ public sealed class UploadService(IImageCatalog catalog, IObjectStore store, IRe
         var clean = new StringBuilder(fileName.Length);
         foreach (var rune in fileName.EnumerateRunes())
         {
-            if (!Rune.IsControl(rune) && rune.Value is not (0x2028 or 0x2029 or 0xFEFF))
+            var category = Rune.GetUnicodeCategory(rune);
+            if (!Rune.IsControl(rune)
+                && category is not (System.Globalization.UnicodeCategory.Format or System.Globalization.UnicodeCategory.LineSeparator
+                    or System.Globalization.UnicodeCategory.ParagraphSeparator))
             {
                 clean.Append(rune.ToString());
             }
         }
 
         var name = clean.ToString().Trim();
-        return name.Length is 0 or > MaxFileNameLength ? null : name;
+        return name.Length is 0 or > MaxFileNameLength || !name.EnumerateRunes().Any(IsVisible) ? null : name;
     }
+
+    // Something a person can see: not only spaces and marks of nothing (e.g. U+3164 HANGUL FILLER counts as a letter,
+    // so fillers are excluded by name).
+    private static bool IsVisible(Rune rune) =>
+        !Rune.IsWhiteSpace(rune) && rune.Value is not (0x115F or 0x1160 or 0x3164 or 0xFFA0 or 0x2800)
+        && Rune.GetUnicodeCategory(rune) is not (System.Globalization.UnicodeCategory.NonSpacingMark or System.Globalization.UnicodeCategory.EnclosingMark);
 
     private static PipelineRequestException Invalid(string detail) => new(RequestProblem.Invalid, "Invalid upload request", detail);
 }

@@ -179,7 +179,9 @@ public sealed class UrlSigner
         }
 
         Span<byte> given = stackalloc byte[HMACSHA256.HashSizeInBytes];
+        // Checked first: Base64Url throws (rather than answering false) on characters outside its alphabet.
         if (signature.Length != Base64Url.GetEncodedLength(HMACSHA256.HashSizeInBytes)
+            || !Base64Url.IsValid(signature)
             || !Base64Url.TryDecodeFromChars(signature, given, out var written) || written != given.Length)
         {
             return SignedUrlCheck.Fail(SignedUrlStatus.BadSignature);

@@ -71,6 +71,26 @@ public sealed class UrlSignerTests : IDisposable
         Assert.Equal(SignedUrlStatus.BadSignature, check.Status);
     }
 
+    [Theory]
+    [InlineData('*')]
+    [InlineData('+')]
+    [InlineData('/')]
+    [InlineData('=')]
+    [InlineData('é')]
+    public void Verify_SignatureWithACharacterOutsideBase64Url_BadSignatureNotAnException(char garbage)
+    {
+        var signer = NewSigner();
+        var download = signer.PresignDownload(Bucket.Originals, OriginalKey, Lifetime);
+        var query = System.Web.HttpUtility.ParseQueryString(download.Query);
+        var signature = query["sig"]!;
+        var garbled = signature[..^1] + garbage;
+
+        var check = signer.Verify("GET", download.AbsolutePath, download.Query.Replace(
+            "sig=" + Uri.EscapeDataString(signature), "sig=" + Uri.EscapeDataString(garbled), StringComparison.Ordinal));
+
+        Assert.Equal(SignedUrlStatus.BadSignature, check.Status);
+    }
+
     [Fact]
     public void Verify_ExtendedExpiry_BadSignature()
     {
