@@ -1,5 +1,7 @@
 using System.CommandLine;
 using System.Net.Http.Headers;
+using System.Security.Cryptography;
+using System.Text;
 using System.Text.RegularExpressions;
 
 namespace ImagePipeline.Cli;
@@ -85,17 +87,17 @@ internal static partial class DownloadCommand
             var bytes = await client.DownloadAsync(location, headers =>
             {
                 target ??= Path.GetFullPath(DefaultName(id, rendition, headers));
-                temp = Path.Combine(Path.GetDirectoryName(target)!, $".{Path.GetFileName(target)}.{Guid.NewGuid():N}.part");
-                return new FileStream(temp, FileMode.CreateNew, FileAccess.Write, FileShare.None, 1, FileOptions.Asynchronous);
+                (temp, var stream) = CreateTempFile(Path.GetDirectoryName(target)!);
+                return stream;
             }, cancellationToken);
 
-            if (output is null && File.Exists(target))
+            // An explicit -o FILE is replaced; a default name never is, even if the file appeared during the download.
+            if (!MoveIntoPlace(temp!, target!, overwrite: output is not null))
             {
                 await Console.Error.WriteLineAsync($"imagepipeline download: {target} exists; name the file to write with -o (an explicit -o FILE is replaced).");
                 return ExitCodes.UsageOrConnection;
             }
 
-            File.Move(temp!, target!, overwrite: true);
             temp = null;
             await Console.Out.WriteLineAsync($"saved {rendition} of {id} to {ClientOptions.Clean(target)} ({ClientOptions.Bytes(bytes)})");
             return ExitCodes.Success;
@@ -121,8 +123,47 @@ internal static partial class DownloadCommand
     }
 
     /// <summary>
+    /// A new, empty temp file in <paramref name="folder"/> (the target's, so the final move is a rename on one file
+    /// system): <c>.ip-&lt;8 hex&gt;.part</c>, short whatever the target's name (a 255-byte name has no room for more).
+    /// Never an existing file: another name is tried when one is taken.
+    /// </summary>
+    internal static (string Path, FileStream Stream) CreateTempFile(string folder)
+    {
+        for (var attempt = 0; ; attempt++)
+        {
+            var path = Path.Combine(folder, $".ip-{RandomNumberGenerator.GetHexString(8, lowercase: true)}.part");
+            try
+            {
+                return (path, new FileStream(path, FileMode.CreateNew, FileAccess.Write, FileShare.None, 1, FileOptions.Asynchronous));
+            }
+            catch (IOException) when (attempt < 5 && File.Exists(path))
+            {
+            }
+        }
+    }
+
+    /// <summary>
+    /// Moves the finished download <paramref name="temp"/> to <paramref name="target"/> in one step. With
+    /// <paramref name="overwrite"/> an existing target is replaced; without, the move itself refuses an existing one
+    /// (a hard link that fails if the name is taken, then the temp name removed), so a file another process created
+    /// meanwhile is never overwritten: false then, and <paramref name="temp"/> is left for the caller to delete.
+    /// </summary>
+    internal static bool MoveIntoPlace(string temp, string target, bool overwrite)
+    {
+        try
+        {
+            File.Move(temp, target, overwrite);
+            return true;
+        }
+        catch (IOException) when (!overwrite && File.Exists(target) && File.Exists(temp))
+        {
+            return false;
+        }
+    }
+
+    /// <summary>
     /// <c>&lt;id&gt;-&lt;name&gt;.webp</c> for a rendition or the thumbnail; for the original, its file name from
-    /// Content-Disposition (reduced to a plain name), else <c>&lt;id&gt;</c> with the extension of its media type.
+    /// Content-Disposition (reduced to a plain name of at most 255 bytes), else <c>&lt;id&gt;</c> with the extension of its media type.
     /// </summary>
     internal static string DefaultName(string id, string rendition, HttpContentHeaders? headers)
     {
@@ -138,7 +179,8 @@ internal static partial class DownloadCommand
             // Only a plain name in the current folder: no directories, no control characters, no dot-names.
             name = Path.GetFileName(name.Replace('\\', '/').Split('/')[^1]);
             name = new string([.. name.Where(c => !char.IsControl(c) && Array.IndexOf(Path.GetInvalidFileNameChars(), c) < 0)]).Trim().TrimStart('.');
-            if (name.Length > 0 && name.Length <= 255)
+            // A file name is at most 255 bytes (NAME_MAX): 255 characters only if they are ASCII.
+            if (name.Length > 0 && Encoding.UTF8.GetByteCount(name) <= 255)
             {
                 return name;
             }

@@ -256,6 +256,44 @@ public sealed class ClientCommandTests(ApiHost host)
     }
 
     [Fact]
+    public async Task Download_Original_WithA255CharacterName_IsSavedUnderThatName()
+    {
+        // 255 bytes is the longest file name Linux file systems take: the temp file beside it must be shorter than a
+        // name derived from it could be.
+        using var temp = new TempDirectory();
+        var name = new string('a', 251) + ".jpg";
+        var source = Path.Combine(Directory.CreateDirectory(temp.Combine("in")).FullName, name);
+        File.Copy(Samples.PathOf("tiny.jpg"), source);
+        var upload = (await host.RunAsync(["upload", source, "--json"])).AssertExitCode(0);
+        var id = Text(Assert.Single(UploadOutcomesByName(upload)).Value, "imageId");
+        var folder = Directory.CreateDirectory(temp.Combine("out")).FullName;
+
+        var run = await host.RunAsync(["download", id, "--rendition", "original"], folder);
+
+        run.AssertExitCode(0);
+        var saved = Path.Combine(folder, name);
+        Assert.Equal([saved], Directory.GetFiles(folder));
+        Assert.Equal(await File.ReadAllBytesAsync(source, TestContext.Current.CancellationToken), await File.ReadAllBytesAsync(saved, TestContext.Current.CancellationToken));
+    }
+
+    [Fact]
+    public async Task Download_Original_WhenItsNameExists_IsNotReplacedAndLeavesNoTempFile()
+    {
+        var id = (await PhotoIdsAsync())["camera-gps.jpg"];
+        using var temp = new TempDirectory();
+        var existing = temp.Combine("camera-gps.jpg");
+        await File.WriteAllTextAsync(existing, "mine", TestContext.Current.CancellationToken);
+
+        // The original's name is only known from the download's answer: the check is the final, no-clobber move.
+        var run = await host.RunAsync(["download", id, "--rendition", "original"], temp.Path);
+
+        run.AssertExitCode(1);
+        Assert.Contains("exists", run.Stderr, StringComparison.Ordinal);
+        Assert.Equal("mine", await File.ReadAllTextAsync(existing, TestContext.Current.CancellationToken));
+        Assert.Equal([existing], Directory.GetFiles(temp.Path));
+    }
+
+    [Fact]
     public async Task Download_RenditionNeverMade_ExitsTwoWithTheApisMessage()
     {
         var id = (await PhotoIdsAsync())["tiny.jpg"];
