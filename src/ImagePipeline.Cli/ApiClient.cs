@@ -100,6 +100,26 @@ internal sealed partial class ApiClient : IDisposable
     public Task<(ImageDetail Detail, string Json)> GetImageAsync(string id, CancellationToken cancellationToken) =>
         SendJsonAsync(() => ApiRequest(HttpMethod.Get, "v1/images/" + id), HttpStatusCode.OK, ApiJsonContext.Default.ImageDetail, cancellationToken);
 
+    /// <summary>
+    /// <c>POST /v1/images/{id}/reprocess</c> (body <c>{}</c>): the 202's detail (failed stages back to pending), else a
+    /// problem (404 unknown, 409 nothing to reprocess, with the image's status).
+    /// </summary>
+    public async Task<ImageDetail> ReprocessAsync(string id, CancellationToken cancellationToken)
+    {
+        var (detail, _) = await SendJsonAsync(
+            () =>
+            {
+                var message = ApiRequest(HttpMethod.Post, $"v1/images/{id}/reprocess");
+                message.Content = new ByteArrayContent("{}"u8.ToArray());
+                message.Content.Headers.ContentType = new MediaTypeHeaderValue("application/json");
+                return message;
+            },
+            HttpStatusCode.Accepted,
+            ApiJsonContext.Default.ImageDetail,
+            cancellationToken).ConfigureAwait(false);
+        return detail;
+    }
+
     /// <summary><c>DELETE /v1/images/{id}</c>: 204, else a problem.</summary>
     public async Task DeleteImageAsync(string id, CancellationToken cancellationToken)
     {

@@ -7,7 +7,7 @@ using Spectre.Console;
 
 namespace ImagePipeline.Cli;
 
-/// <summary>What the client commands (upload, list, show, download, delete, watch) share: options, parsing, errors.</summary>
+/// <summary>What the client commands (upload, list, show, download, delete, watch, reprocess) share: options, parsing, errors.</summary>
 internal static partial class ClientOptions
 {
     public const string ApiVariable = "IMAGEPIPELINE_API";
@@ -69,21 +69,48 @@ internal static partial class ClientOptions
     public static Argument<string> ImageId()
     {
         var argument = new Argument<string>("ID") { Description = "The image id (a UUIDv7, as upload and list print it)." };
+        argument.CustomParser = result => ParseImageId(result, result.Tokens.Count == 1 ? result.Tokens[0].Value : "");
+        return argument;
+    }
+
+    /// <summary>
+    /// The <c>ID…</c> argument: zero or more image ids, each checked as <see cref="ImageId"/> does; duplicates are
+    /// dropped (the first one stays).
+    /// </summary>
+    public static Argument<string[]> ImageIdList(string description)
+    {
+        var argument = new Argument<string[]>("ID") { Description = description, Arity = ArgumentArity.ZeroOrMore };
         argument.CustomParser = result =>
         {
-            var text = result.Tokens.Count == 1 ? result.Tokens[0].Value.Trim() : "";
-            var lower = text.ToLowerInvariant();
-            if (ImageIds.TryParse(lower, out _))
+            var ids = new List<string>();
+            foreach (var token in result.Tokens)
             {
-                return lower;
+                var id = ParseImageId(result, token.Value);
+                if (!ids.Contains(id, StringComparer.Ordinal))
+                {
+                    ids.Add(id);
+                }
             }
 
-            result.AddError(Guid.TryParse(text, out _)
-                ? $"'{Shorten(text)}' is not an image id: image ids are version-7 UUIDs."
-                : $"'{Shorten(text)}' is not an image id: expected a UUID like 0198a5c2-7f3e-7d40-9a1b-3c4d5e6f7a8b.");
-            return lower;
+            return [.. ids];
         };
         return argument;
+    }
+
+    private static string ParseImageId(ArgumentResult result, string token)
+    {
+        var text = token.Trim();
+        var lower = text.ToLowerInvariant();
+        if (ImageIds.TryParse(lower, out _))
+        {
+            return lower;
+        }
+
+        // The parser hands an option it does not know to the command's argument; no image id starts with '-'.
+        result.AddError(text.StartsWith('-') ? $"Unrecognized option '{Shorten(text)}'." : Guid.TryParse(text, out _)
+            ? $"'{Shorten(text)}' is not an image id: image ids are version-7 UUIDs."
+            : $"'{Shorten(text)}' is not an image id: expected a UUID like 0198a5c2-7f3e-7d40-9a1b-3c4d5e6f7a8b.");
+        return lower;
     }
 
     /// <summary>

@@ -29,4 +29,5 @@ internal sealed record ThumbnailFile(int Width, int Height, string Format, long 
 [JsonSerializable(typeof(ProcessMetadata))]
 [JsonSerializable(typeof(List<ProcessOutcome>))]
 [JsonSerializable(typeof(List<UploadOutcome>))]
+[JsonSerializable(typeof(List<ReprocessOutcome>))]
 internal sealed partial class CliJsonContext : JsonSerializerContext;

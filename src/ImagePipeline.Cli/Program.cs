@@ -13,4 +13,5 @@ root.Subcommands.Add(ShowCommand.Create());
 root.Subcommands.Add(DownloadCommand.Create());
 root.Subcommands.Add(DeleteCommand.Create());
 root.Subcommands.Add(WatchCommand.Create());
+root.Subcommands.Add(ReprocessCommand.Create());
 return await root.Parse(args).InvokeAsync();

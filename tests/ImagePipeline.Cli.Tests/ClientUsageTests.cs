@@ -19,6 +19,9 @@ public sealed class ClientUsageTests
         { ["download", SomeId, "-o", Path.Combine(Path.GetTempPath(), "imagepipeline-never-written.webp")] },
         { ["delete", SomeId] },
         { ["watch"] },
+        { ["reprocess", SomeId] },
+        { ["reprocess", SomeId, "--json"] },
+        { ["reprocess", "--failed", "--json"] },
     };
 
     [Theory]
@@ -39,6 +42,7 @@ public sealed class ClientUsageTests
     [InlineData("download", "12345")]
     [InlineData("delete", "0198a5c2-7f3e-4d40-9a1b-3c4d5e6f7a8b")] // a UUID, but version 4: never an image id
     [InlineData("show", "0198a5c2-7f3e-7d40-9a1b-3c4d5e6f7a8b/../x")]
+    [InlineData("reprocess", "not-an-id")]
     public async Task GarbageId_IsAUsageErrorNamingIt(string command, string id)
     {
         // The dead API proves nothing is sent: a request would fail with "cannot reach".
@@ -75,6 +79,23 @@ public sealed class ClientUsageTests
 
         run.AssertExitCode(1);
         Assert.Contains(option, run.Stderr, StringComparison.Ordinal);
+        Assert.DoesNotContain("cannot reach", run.Stderr, StringComparison.Ordinal);
+    }
+
+    [Theory]
+    [InlineData("not both", "reprocess", SomeId, "--failed")]
+    [InlineData("not both", "reprocess", "--failed", SomeId, "--json")]
+    [InlineData("use --failed", "reprocess")]
+    [InlineData("use --failed", "reprocess", "--json")]
+    [InlineData("--bogus", "reprocess", "--failed", "--bogus")]
+    [InlineData("--bogus", "reprocess", SomeId, "--bogus")]
+    [InlineData("--all", "reprocess", "--all")]
+    public async Task Reprocess_IdsWithFailedNeitherOrAnUnknownOption_IsAUsageError(string message, params string[] arguments)
+    {
+        var run = await CliRunner.RunAsync([.. arguments, "--api", DeadApi]);
+
+        run.AssertExitCode(1);
+        Assert.Contains(message, run.Stderr, StringComparison.Ordinal);
         Assert.DoesNotContain("cannot reach", run.Stderr, StringComparison.Ordinal);
     }
 
