@@ -12,6 +12,7 @@ namespace ImagePipeline.Http;
     DefaultIgnoreCondition = JsonIgnoreCondition.Never,
     Converters = [typeof(UtcTimestampConverter)])]
 [JsonSerializable(typeof(HealthResponse))]
+[JsonSerializable(typeof(ConfigResponse))]
 [JsonSerializable(typeof(UploadRequest))]
 [JsonSerializable(typeof(UploadCreated))]
 [JsonSerializable(typeof(ImagePage))]

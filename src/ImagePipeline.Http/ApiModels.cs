@@ -11,6 +11,17 @@ namespace ImagePipeline.Http;
 /// <param name="Formats">The formats the loaded image engine decodes (<c>jpeg</c>, <c>png</c>…).</param>
 public sealed record HealthResponse(string Status, string Version, IReadOnlyList<string> Formats);
 
+/// <summary>The answer of <c>GET /v1/config</c>: how a client signs in (null: the deployment is anonymous).</summary>
+public sealed record ConfigResponse(SignInConfig? Auth);
+
+/// <summary>How a client signs in: the OpenID Connect issuer, the public client, the scopes to ask for.</summary>
+/// <param name="Authority">The issuer (its discovery document is under <c>/.well-known/openid-configuration</c>).</param>
+/// <param name="ClientId">The public client for the authorization-code flow with PKCE.</param>
+/// <param name="Scopes">The scopes to request.</param>
+/// <param name="LogoutUrl">Where to send the browser to sign out, when the issuer has no standard end-session endpoint.</param>
+/// <param name="CliRedirectUri">The CLI's fixed loopback redirect (<c>http://localhost:PORT/callback</c>).</param>
+public sealed record SignInConfig(string Authority, string ClientId, IReadOnlyList<string> Scopes, string? LogoutUrl, string CliRedirectUri);
+
 /// <summary>The body of <c>POST /v1/uploads</c>.</summary>
 /// <param name="FileName">The file's name, kept for display and downloads.</param>
 /// <param name="ContentType">Its media type, e.g. <c>image/jpeg</c>.</param>

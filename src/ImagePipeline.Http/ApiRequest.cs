@@ -18,6 +18,13 @@ public sealed record ApiRequest(
     IReadOnlyDictionary<string, string> Headers,
     ReadOnlyMemory<byte> Body)
 {
+    /// <summary>
+    /// The authenticated caller's subject (<c>sub</c> of a validated access token), set by the host after its own
+    /// validation (JwtBearer locally, the gateway's JWT authorizer on AWS); null when there is none. Never read from a
+    /// raw header.
+    /// </summary>
+    public string? CallerSubject { get; init; }
+
     /// <summary>Request headers, case-insensitive.</summary>
     public IReadOnlyDictionary<string, string> Headers { get; init => field = CaseInsensitive(value); } = CaseInsensitive(Headers);
 

@@ -23,7 +23,8 @@ public sealed class ImageApi
     private readonly ImageQueries _queries;
     private readonly DeleteService _deletes;
     private readonly ReprocessService _reprocess;
-    private readonly Func<ApiRequest, string> _ownerOf;
+    private readonly Func<ApiRequest, string?> _ownerOf;
+    private readonly SignInConfig? _signIn;
     private readonly IReadOnlyList<string> _formats;
     private readonly string _version;
     private readonly PipelineOptions _options;
@@ -34,7 +35,11 @@ public sealed class ImageApi
     /// <param name="queries">Reads images and signs their URLs.</param>
     /// <param name="deletes">Deletes images.</param>
     /// <param name="reprocess">Runs failed or outdated stages again.</param>
-    /// <param name="ownerOf">The owner id of a request (<c>_ => "local"</c> until authentication lands).</param>
+    /// <param name="ownerOf">
+    /// The owner id of a request: a fixed id on an anonymous deployment (<c>local</c>, <c>anonymous</c>), the caller's
+    /// <see cref="ApiRequest.CallerSubject"/> with sign-in on. Null means not authenticated: every route but the three
+    /// public ones answers 401.
+    /// </param>
     /// <param name="decodableFormats">What the loaded image engine decodes (for <c>GET /v1/health</c>).</param>
     /// <param name="version">The deployment's version (for <c>GET /v1/health</c>).</param>
     /// <param name="options">The pipeline settings (<see cref="PipelineOptions.ExposeGps"/>).</param>
@@ -42,16 +47,18 @@ public sealed class ImageApi
     /// Called with every unexpected exception before it is answered as a 500 (or 503 for a transient storage failure),
     /// for the host to log; the response itself carries no internals.
     /// </param>
+    /// <param name="signIn">How clients sign in, for <c>GET /v1/config</c>; null on an anonymous deployment.</param>
     public ImageApi(
         UploadService uploads,
         ImageQueries queries,
         DeleteService deletes,
         ReprocessService reprocess,
-        Func<ApiRequest, string> ownerOf,
+        Func<ApiRequest, string?> ownerOf,
         IReadOnlyCollection<ImageFormat> decodableFormats,
         string version,
         PipelineOptions options,
-        Action<ApiRequest, Exception>? onError = null)
+        Action<ApiRequest, Exception>? onError = null,
+        SignInConfig? signIn = null)
     {
         ArgumentNullException.ThrowIfNull(uploads);
         ArgumentNullException.ThrowIfNull(queries);
@@ -70,6 +77,7 @@ public sealed class ImageApi
         _version = version;
         _options = options;
         _onError = onError;
+        _signIn = signIn;
     }
 
     /// <summary>
@@ -119,17 +127,29 @@ public sealed class ImageApi
         {
             case 3 when s[2] == "health":
                 return Is(request, "GET") ? Health() : MethodNotAllowed(request, "GET");
-            case 3 when s[2] == "uploads":
-                return Is(request, "POST") ? await CreateUploadAsync(request, cancellationToken).ConfigureAwait(false) : MethodNotAllowed(request, "POST");
             case 3 when s[2] == "openapi.json":
                 return Is(request, "GET") ? OpenApi() : MethodNotAllowed(request, "GET");
-            case 3 when s[2] == "images":
-                return Is(request, "GET") ? await ListAsync(request, cancellationToken).ConfigureAwait(false) : MethodNotAllowed(request, "GET");
+            case 3 when s[2] == "config":
+                return Is(request, "GET") ? Config() : MethodNotAllowed(request, "GET");
         }
 
-        if (s[2] != "images" || !(s.Length == 4 || (s.Length == 5 && s[4] is "thumbnail" or "original" or "reprocess") || (s.Length == 6 && s[4] == "renditions")))
+        var collection = s.Length == 3 && s[2] is "uploads" or "images";
+        if (!collection && (s[2] != "images" || !(s.Length == 4 || (s.Length == 5 && s[4] is "thumbnail" or "original" or "reprocess") || (s.Length == 6 && s[4] == "renditions"))))
         {
             return UnknownRoute(request);
+        }
+
+        // Every other route is private: it needs an owner.
+        if (_ownerOf(request) is not { } owner)
+        {
+            return Unauthorized(request);
+        }
+
+        if (collection)
+        {
+            return s[2] == "uploads"
+                ? Is(request, "POST") ? await CreateUploadAsync(request, owner, cancellationToken).ConfigureAwait(false) : MethodNotAllowed(request, "POST")
+                : Is(request, "GET") ? await ListAsync(request, owner, cancellationToken).ConfigureAwait(false) : MethodNotAllowed(request, "GET");
         }
 
         // Every remaining route names an image: a malformed id is answered before any lookup.
@@ -143,15 +163,15 @@ public sealed class ImageApi
         {
             return request.Method switch
             {
-                "GET" => await DetailAsync(_ownerOf(request), id, cancellationToken).ConfigureAwait(false),
-                "DELETE" => await DeleteAsync(_ownerOf(request), id, cancellationToken).ConfigureAwait(false),
+                "GET" => await DetailAsync(owner, id, cancellationToken).ConfigureAwait(false),
+                "DELETE" => await DeleteAsync(owner, id, cancellationToken).ConfigureAwait(false),
                 _ => MethodNotAllowed(request, "GET, DELETE"),
             };
         }
 
         if (s[4] == "reprocess")
         {
-            return Is(request, "POST") ? await ReprocessAsync(request, id, cancellationToken).ConfigureAwait(false) : MethodNotAllowed(request, "POST");
+            return Is(request, "POST") ? await ReprocessAsync(request, owner, id, cancellationToken).ConfigureAwait(false) : MethodNotAllowed(request, "POST");
         }
 
         if (!Is(request, "GET"))
@@ -161,9 +181,9 @@ public sealed class ImageApi
 
         var location = s[4] switch
         {
-            "thumbnail" => await _queries.ThumbnailUrlAsync(_ownerOf(request), id, cancellationToken).ConfigureAwait(false),
-            "original" => await _queries.OriginalUrlAsync(_ownerOf(request), id, cancellationToken).ConfigureAwait(false),
-            _ => await _queries.RenditionUrlAsync(_ownerOf(request), id, s[5], cancellationToken).ConfigureAwait(false),
+            "thumbnail" => await _queries.ThumbnailUrlAsync(owner, id, cancellationToken).ConfigureAwait(false),
+            "original" => await _queries.OriginalUrlAsync(owner, id, cancellationToken).ConfigureAwait(false),
+            _ => await _queries.RenditionUrlAsync(owner, id, s[5], cancellationToken).ConfigureAwait(false),
         };
         return ApiResponse.Redirect(location);
     }
@@ -173,7 +193,20 @@ public sealed class ImageApi
 
     private static ApiResponse OpenApi() => ApiResponse.Bytes(200, ApiResponse.JsonMediaType, OpenApiDocument.Utf8);
 
-    private async Task<ApiResponse> CreateUploadAsync(ApiRequest request, CancellationToken cancellationToken)
+    private ApiResponse Config() =>
+        ApiResponse.Json(200, new ConfigResponse(_signIn), ApiJson.Context.ConfigResponse);
+
+    // RFC 6750: a request without credentials gets a bare challenge; one whose token was refused learns that much.
+    private static ApiResponse Unauthorized(ApiRequest request) =>
+        ApiResponse.Problem(
+            new ApiProblem(
+                ProblemTypes.Unauthorized, "Unauthorized", 401,
+                request.Header("Authorization") is null
+                    ? "Sign in: this API needs an access token (Authorization: Bearer …). GET /v1/config says how to get one."
+                    : "The access token was not accepted (expired, or not issued by this deployment's sign-in for this API). Sign in again."),
+            [new("WWW-Authenticate", request.Header("Authorization") is null ? "Bearer" : "Bearer error=\"invalid_token\"")]);
+
+    private async Task<ApiResponse> CreateUploadAsync(ApiRequest request, string owner, CancellationToken cancellationToken)
     {
         if (request.Body.Length > MaxRequestBodyBytes)
         {
@@ -208,7 +241,7 @@ public sealed class ImageApi
             return InvalidBody("The body must be a JSON object {fileName, contentType, contentLength}.");
         }
 
-        var (record, upload) = await _uploads.CreateAsync(_ownerOf(request), body.FileName, body.ContentType, body.ContentLength, cancellationToken)
+        var (record, upload) = await _uploads.CreateAsync(owner, body.FileName, body.ContentType, body.ContentLength, cancellationToken)
             .ConfigureAwait(false);
         var imageId = ImageIds.Format(record.Id);
         var created = new UploadCreated(
@@ -217,7 +250,7 @@ public sealed class ImageApi
         return ApiResponse.Json(201, created, ApiJson.Context.UploadCreated, [new("Location", $"/v1/images/{imageId}")]);
     }
 
-    private async Task<ApiResponse> ListAsync(ApiRequest request, CancellationToken cancellationToken)
+    private async Task<ApiResponse> ListAsync(ApiRequest request, string owner, CancellationToken cancellationToken)
     {
         int? limit = null;
         if (request.Query.TryGetValue("limit", out var limitText))
@@ -233,7 +266,7 @@ public sealed class ImageApi
         }
 
         var cursor = request.Query.TryGetValue("cursor", out var cursorText) ? cursorText : null;
-        var (items, next) = await _queries.ListAsync(_ownerOf(request), limit, cursor, cancellationToken).ConfigureAwait(false);
+        var (items, next) = await _queries.ListAsync(owner, limit, cursor, cancellationToken).ConfigureAwait(false);
         var page = new ImagePage([.. items.Select(Summary)], next);
         return ApiResponse.Json(200, page, ApiJson.Context.ImagePage);
     }
@@ -250,7 +283,7 @@ public sealed class ImageApi
         return ApiResponse.NoContent();
     }
 
-    private async Task<ApiResponse> ReprocessAsync(ApiRequest request, Guid id, CancellationToken cancellationToken)
+    private async Task<ApiResponse> ReprocessAsync(ApiRequest request, string owner, Guid id, CancellationToken cancellationToken)
     {
         // No body is needed, but the JSON type is: a cross-site page cannot send it without a CORS preflight (which this
         // API never grants), so no "simple" request from another site can change state.
@@ -259,7 +292,7 @@ public sealed class ImageApi
             return NotJson("Send Content-Type: application/json (the body may be empty or {}).");
         }
 
-        var record = await _reprocess.ReprocessAsync(_ownerOf(request), id, cancellationToken).ConfigureAwait(false);
+        var record = await _reprocess.ReprocessAsync(owner, id, cancellationToken).ConfigureAwait(false);
         return ApiResponse.Json(202, Detail(record), ApiJson.Context.ImageDetail);
     }
 

@@ -15,6 +15,9 @@ public static class ProblemTypes
     /// <summary>400: a malformed or invalid request (body, fields, limit, cursor).</summary>
     public const string InvalidRequest = Base + "invalid-request";
 
+    /// <summary>401: no valid access token (missing, expired, wrong issuer, audience or signature).</summary>
+    public const string Unauthorized = Base + "unauthorized";
+
     /// <summary>404: no such image (unknown, deleted, or a malformed id), or a rendition never made.</summary>
     public const string NotFound = Base + "not-found";
 

@@ -20,7 +20,9 @@ internal sealed class ApiHarness
     public static readonly IReadOnlyList<ImageFormat> NpmLibvipsFormats =
         [ImageFormat.Jpeg, ImageFormat.Png, ImageFormat.Webp, ImageFormat.Gif, ImageFormat.Avif, ImageFormat.Tiff];
 
-    public ApiHarness(bool exposeGps = false, IReadOnlyList<ImageFormat>? decodable = null, byte[]? cursorKey = null)
+    public ApiHarness(
+        bool exposeGps = false, IReadOnlyList<ImageFormat>? decodable = null, byte[]? cursorKey = null,
+        Func<ApiRequest, string?>? ownerOf = null, SignInConfig? signIn = null)
     {
         Clock = new FakeClock(Start);
         Catalog = new InMemoryCatalog();
@@ -34,11 +36,12 @@ internal sealed class ApiHarness
             queries,
             new DeleteService(Catalog, Store, Options, Clock),
             new ReprocessService(queries, Catalog, Queue, OriginalsBucket, Options, Clock),
-            _ => Owner,
+            ownerOf ?? (_ => Owner),
             [.. formats],
             Version,
             Options,
-            (_, e) => Errors.Add(e));
+            (_, e) => Errors.Add(e),
+            signIn);
     }
 
     public const string OriginalsBucket = "test-originals";
@@ -63,7 +66,8 @@ internal sealed class ApiHarness
         SendAsync(
             "POST", path, Encoding.UTF8.GetBytes(json), contentType is null ? null : new Dictionary<string, string> { ["content-type"] = contentType });
 
-    public async Task<ApiResponse> SendAsync(string method, string pathAndQuery, byte[]? body = null, Dictionary<string, string>? headers = null)
+    public async Task<ApiResponse> SendAsync(
+        string method, string pathAndQuery, byte[]? body = null, Dictionary<string, string>? headers = null, string? caller = null)
     {
         var question = pathAndQuery.IndexOf('?', StringComparison.Ordinal);
         var request = new ApiRequest(
@@ -71,7 +75,7 @@ internal sealed class ApiHarness
             question < 0 ? pathAndQuery : pathAndQuery[..question],
             ApiRequest.ParseQuery(question < 0 ? null : pathAndQuery[question..]),
             (IReadOnlyDictionary<string, string>?)headers ?? ApiRequest.None,
-            body ?? ReadOnlyMemory<byte>.Empty);
+            body ?? ReadOnlyMemory<byte>.Empty) { CallerSubject = caller };
         var response = await Api.HandleAsync(request, TestContext.Current.CancellationToken);
         OpenApiChecker.Check(request, response);
         return response;

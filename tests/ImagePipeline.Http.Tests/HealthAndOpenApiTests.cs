@@ -46,14 +46,15 @@ public sealed class HealthAndOpenApiTests
 
     [Theory]
     [InlineData("/v1/health", "get", new[] { 200, 500 })]
-    [InlineData("/v1/uploads", "post", new[] { 201, 400, 413, 415, 500, 503 })]
-    [InlineData("/v1/images", "get", new[] { 200, 400, 500, 503 })]
-    [InlineData("/v1/images/{id}", "get", new[] { 200, 404, 500, 503 })]
-    [InlineData("/v1/images/{id}", "delete", new[] { 204, 404, 500, 503 })]
-    [InlineData("/v1/images/{id}/thumbnail", "get", new[] { 302, 404, 409, 500, 503 })]
-    [InlineData("/v1/images/{id}/renditions/{name}", "get", new[] { 302, 404, 409, 500, 503 })]
-    [InlineData("/v1/images/{id}/original", "get", new[] { 302, 404, 409, 500, 503 })]
-    [InlineData("/v1/images/{id}/reprocess", "post", new[] { 202, 404, 409, 415, 500, 503 })]
+    [InlineData("/v1/uploads", "post", new[] { 201, 400, 401, 413, 415, 500, 503 })]
+    [InlineData("/v1/images", "get", new[] { 200, 400, 401, 500, 503 })]
+    [InlineData("/v1/images/{id}", "get", new[] { 200, 401, 404, 500, 503 })]
+    [InlineData("/v1/images/{id}", "delete", new[] { 204, 401, 404, 500, 503 })]
+    [InlineData("/v1/images/{id}/thumbnail", "get", new[] { 302, 401, 404, 409, 500, 503 })]
+    [InlineData("/v1/images/{id}/renditions/{name}", "get", new[] { 302, 401, 404, 409, 500, 503 })]
+    [InlineData("/v1/images/{id}/original", "get", new[] { 302, 401, 404, 409, 500, 503 })]
+    [InlineData("/v1/images/{id}/reprocess", "post", new[] { 202, 401, 404, 409, 415, 500, 503 })]
+    [InlineData("/v1/config", "get", new[] { 200, 500 })]
     [InlineData("/v1/openapi.json", "get", new[] { 200 })]
     public void Document_EveryRoute_IsDescribedWithItsStatuses(string path, string method, int[] statuses)
     {
@@ -70,7 +71,7 @@ public sealed class HealthAndOpenApiTests
         var paths = OpenApiChecker.Root.GetProperty("paths").EnumerateObject().Select(p => p.Name).Order(StringComparer.Ordinal);
 
         Assert.Equal(
-            ["/v1/health", "/v1/images", "/v1/images/{id}", "/v1/images/{id}/original", "/v1/images/{id}/renditions/{name}", "/v1/images/{id}/reprocess", "/v1/images/{id}/thumbnail", "/v1/openapi.json", "/v1/uploads"],
+            ["/v1/config", "/v1/health", "/v1/images", "/v1/images/{id}", "/v1/images/{id}/original", "/v1/images/{id}/renditions/{name}", "/v1/images/{id}/reprocess", "/v1/images/{id}/thumbnail", "/v1/openapi.json", "/v1/uploads"],
             paths);
     }
 
@@ -117,7 +118,7 @@ public sealed class HealthAndOpenApiTests
             .EnumerateArray().Select(t => t.GetString());
 
         Assert.Equal(
-            new[] { ProblemTypes.InvalidRequest, ProblemTypes.NotFound, ProblemTypes.NotReady, ProblemTypes.TooLarge, ProblemTypes.UnsupportedMediaType, ProblemTypes.Blank }.Order(),
+            new[] { ProblemTypes.InvalidRequest, ProblemTypes.Unauthorized, ProblemTypes.NotFound, ProblemTypes.NotReady, ProblemTypes.TooLarge, ProblemTypes.UnsupportedMediaType, ProblemTypes.Blank }.Order(),
             documented.Order());
     }
 
