@@ -23,6 +23,19 @@ public sealed class WebFixture : IAsyncLifetime
 
     public static string SampleBroken(string name) => Path.Combine(RepoRoot.Find(), "sample-images", "broken", name);
 
+    /// <summary>
+    /// A 24 MP JPEG cut off at 90 % (made once): <c>corrupt_image</c> like broken-truncated.jpg, but each stage takes a
+    /// hundred milliseconds or more to find out, where the small broken samples fail within a few — so an image
+    /// reprocessed from the page is still processing when the API answers, and stays so until the page polls it.
+    /// </summary>
+    public static byte[] SlowCorruptJpeg => SlowCorrupt.Value;
+
+    private static readonly Lazy<byte[]> SlowCorrupt = new(() =>
+    {
+        var whole = SampleImageSet.LargeJpeg(6000, 4000);
+        return whole[..(whole.Length * 9 / 10)];
+    });
+
     internal LocalHostProcess Host => _host ?? throw new InvalidOperationException("The host is not running.");
 
     public Uri BaseUrl => Host.BaseUrl;

@@ -93,6 +93,7 @@ const detailView = createDetailView({
       gallery.upsert(detail);
     }
   },
+  onReprocessed: (detail) => gallery.follow(detail),
   onDeleted: (id) => {
     gallery.remove(id);
     returnFocusTo = $('gallery-title');

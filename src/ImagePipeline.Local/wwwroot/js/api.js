@@ -110,6 +110,8 @@ export const api = {
   },
   getImage: (id) => request('GET', `/v1/images/${encodeURIComponent(id)}`),
   deleteImage: (id) => request('DELETE', `/v1/images/${encodeURIComponent(id)}`),
+  // A body of {} so the request carries Content-Type: application/json, which every state-changing call must.
+  reprocess: (id) => request('POST', `/v1/images/${encodeURIComponent(id)}/reprocess`, {}),
   originalUrl: (id) => apiUrl(`/v1/images/${encodeURIComponent(id)}/original`),
   renditionUrl: (id, name) => apiUrl(`/v1/images/${encodeURIComponent(id)}/renditions/${encodeURIComponent(name)}`),
   thumbnailUrl: (id) => apiUrl(`/v1/images/${encodeURIComponent(id)}/thumbnail`),

@@ -1,5 +1,5 @@
 // The detail view: a modal <dialog> reached by #/images/{id}, with the responsive image, the original's facts, the EXIF
-// subset, downloads and delete (confirmed in a second dialog).
+// subset, downloads, retry (a failed image) and delete (confirmed in a second dialog).
 
 import { api, ApiError } from './api.js';
 import {
@@ -16,8 +16,9 @@ const imageSizes = '(min-width: 64rem) 58rem, calc(100vw - 3rem)';
  * @param {(id: string) => void} options.onDeleted
  * @param {(id: string) => void} options.onClosed
  * @param {(detail: object) => void} options.onLoaded  a fresh detail (the gallery updates its card)
+ * @param {(detail: object) => void} options.onReprocessed  the detail of an image queued again (to be followed until it settles)
  */
-export function createDetailView({ dialog, confirm, onDeleted, onClosed, onLoaded }) {
+export function createDetailView({ dialog, confirm, onDeleted, onClosed, onLoaded, onReprocessed }) {
   const title = dialog.querySelector('#detail-title');
   const body = dialog.querySelector('#detail-body');
   const confirmText = confirm.querySelector('#confirm-text');
@@ -101,6 +102,11 @@ export function createDetailView({ dialog, confirm, onDeleted, onClosed, onLoade
     const deleteButton = h('button', { type: 'button', class: 'button button-danger', id: 'detail-delete' }, 'Delete…');
     const errorArea = h('p', { class: 'error-text', role: 'alert', hidden: true });
     deleteButton.addEventListener('click', () => confirmDelete(detail, deleteButton, errorArea));
+    // Only a failed image can be processed again (the API answers 409 for any other).
+    const retryButton = detail.status === 'failed'
+      ? h('button', { type: 'button', class: 'button', id: 'detail-retry' }, 'Retry')
+      : null;
+    retryButton?.addEventListener('click', () => retry(detail, retryButton, errorArea));
 
     body.replaceChildren(
       h('div', { class: 'detail-status' },
@@ -125,9 +131,40 @@ export function createDetailView({ dialog, confirm, onDeleted, onClosed, onLoade
       renderDownloads(detail),
       errorArea,
       h('div', { class: 'dialog-actions' },
+        retryButton,
         deleteButton,
         h('button', { type: 'button', class: 'button button-quiet', id: 'detail-done' }, 'Close')));
     body.querySelector('#detail-done').addEventListener('click', () => dialog.close());
+  }
+
+  /** POST /v1/images/{id}/reprocess: the image shows processing (and is followed until it settles), or the refusal. */
+  async function retry(detail, retryButton, errorArea) {
+    const mine = generation;
+    retryButton.disabled = true;
+    retryButton.textContent = 'Retrying…';
+    errorArea.hidden = true;
+    try {
+      const fresh = await api.reprocess(detail.id);
+      // Queued again whether or not this view still shows the image: the gallery follows it either way.
+      onReprocessed(fresh);
+      if (mine !== generation) {
+        return;
+      }
+
+      render(fresh);
+      announce(`${fresh.fileName} is being processed again.`);
+      body.querySelector('#detail-done')?.focus();
+    } catch (error) {
+      if (mine !== generation) {
+        return;
+      }
+
+      retryButton.disabled = false;
+      retryButton.textContent = 'Retry';
+      errorArea.textContent = `Could not retry: ${error.message}`;
+      errorArea.hidden = false;
+      retryButton.focus();
+    }
   }
 
   function confirmDelete(detail, deleteButton, errorArea) {

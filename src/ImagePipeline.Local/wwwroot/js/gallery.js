@@ -22,6 +22,9 @@ const pendingWorthPolling = 20 * 60 * 1000;
  */
 export function createGallery({ list, loadMore, empty, count, pageSize, onDetail, onGone, onSettled, onConnection }) {
   const entries = new Map();
+  // Images without a card here (not on the pages loaded) that are polled anyway until they settle: one reprocessed
+  // from its detail view.
+  const followed = new Set();
   let nextCursor = null;
   let loading = false;
   let pollTimer = 0;
@@ -135,8 +138,21 @@ export function createGallery({ list, loadMore, empty, count, pageSize, onDetail
     return status === 'pending' && (entry.ours || Date.now() - Date.parse(createdAt) < pendingWorthPolling);
   }
 
+  /**
+   * An image that is processing again (reprocessed): its card, if it has one, shows it, and it is polled until it is
+   * ready or failed like every image in progress, card or not.
+   */
+  function follow(detail) {
+    if (entries.has(detail.id)) {
+      upsert(detail);
+    } else if (detail.status === 'pending' || detail.status === 'processing') {
+      followed.add(detail.id);
+      schedulePoll();
+    }
+  }
+
   function schedulePoll(delay = pollInterval) {
-    if (polling || pollTimer || ![...entries.values()].some(needsPolling)) {
+    if (polling || pollTimer || (followed.size === 0 && ![...entries.values()].some(needsPolling))) {
       return;
     }
 
@@ -149,9 +165,14 @@ export function createGallery({ list, loadMore, empty, count, pageSize, onDetail
     let failure = null;
     try {
       const ids = [...entries.values()].filter(needsPolling).map((e) => e.summary.id);
+      ids.push(...[...followed].filter((id) => !entries.has(id)));
       await Promise.all(ids.map(async (id) => {
         try {
           const detail = await api.getImage(id);
+          if (detail.status !== 'pending' && detail.status !== 'processing') {
+            followed.delete(id);
+          }
+
           const entry = entries.get(id);
           if (entry) {
             const was = entry.summary.status;
@@ -165,6 +186,7 @@ export function createGallery({ list, loadMore, empty, count, pageSize, onDetail
           onDetail(detail);
         } catch (error) {
           if (error instanceof ApiError && error.status === 404) {
+            followed.delete(id);
             remove(id);
             onGone(id);
           } else {
@@ -182,7 +204,7 @@ export function createGallery({ list, loadMore, empty, count, pageSize, onDetail
     schedulePoll(failure ? pollInterval * 3 : pollInterval);
   }
 
-  return { loadFirst, upsert, remove, linkOf, summaryOf, schedulePoll };
+  return { loadFirst, upsert, remove, linkOf, summaryOf, schedulePoll, follow };
 }
 
 function announceStatus(detail) {
