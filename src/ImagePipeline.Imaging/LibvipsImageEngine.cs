@@ -8,10 +8,29 @@ namespace ImagePipeline.Imaging;
 /// <see cref="IImageEngine"/> on libvips. Every call copies the original once into libvips-owned memory, reads the
 /// header to enforce the limits, and decodes with shrink-on-load so a 24 MP JPEG never exists at full size in memory.
 /// </summary>
+/// <remarks>
+/// Failures are classified by what they mean, with messages fit for a user and the same for every image of a code:
+/// libvips' error buffer is process-wide, so its text can belong to another image and is kept only in the inner
+/// exception, for logs. A decode failure becomes <see cref="ImageErrorCode.CorruptImage"/> only when a second decode of
+/// the same bytes fails too and neither failure's text names the machine; text that names the machine (memory, threads,
+/// temporary files), text nobody recognises, and a failure the second decode does not repeat are
+/// <see cref="ImageErrorCode.Internal"/>, which the pipeline retries.
+/// </remarks>
 public sealed class LibvipsImageEngine : IImageEngine
 {
     // libvips' VIPS_MAX_COORD: a height that never constrains a width-driven resize.
     private const int Unbounded = 10_000_000;
+
+    /// <summary>The message of every <see cref="ImageErrorCode.CorruptImage"/> raised from libvips' failures.</summary>
+    internal const string CorruptMessage = "The image data is damaged or truncated and cannot be decoded.";
+
+    /// <summary>The message of every <see cref="ImageErrorCode.Internal"/> raised from libvips' failures.</summary>
+    internal const string InternalMessage =
+        "The image could not be processed because of a fault outside the image (such as memory or threads); a later attempt may succeed.";
+
+    /// <summary>The message of a format variant the loader refuses; the format name is ours.</summary>
+    internal static string UnsupportedVariantMessage(ImageFormat format) =>
+        $"The {format.ToName().ToUpperInvariant()} image uses a variant that cannot be decoded.";
 
     private readonly int _encodeParallelism;
 
@@ -54,7 +73,7 @@ public sealed class LibvipsImageEngine : IImageEngine
         using var source = Open(original);
         var plan = recipe.Plan(source.Info.Width);
         using var largest = DecodeLargest(source, plan, cancellationToken);
-        var jobs = plan.Select(p => (Func<EncodedImage>)(() => EncodeWidth(largest, p.Width, recipe.Quality, recipe.Effort, cancellationToken)));
+        var jobs = plan.Select(p => (Func<EncodedImage>)(() => Rendering(cancellationToken, () => EncodeWidth(largest, p.Width, recipe.Quality, recipe.Effort, cancellationToken))));
         var encoded = RunLargestFirst(jobs.ToList(), cancellationToken);
         return new RenditionSet(source.Info, plan.Select((p, i) => new Rendition(p.Name, encoded[i])).ToList());
     }
@@ -65,15 +84,7 @@ public sealed class LibvipsImageEngine : IImageEngine
         ArgumentNullException.ThrowIfNull(recipe);
         cancellationToken.ThrowIfCancellationRequested();
         using var source = Open(original);
-        var thumbnail = Decoding(cancellationToken, () =>
-        {
-            // Cover crop: the short side must still reach the edge after shrink-on-load.
-            var shortSide = Math.Min(source.Info.Width, source.Info.Height);
-            using var loaded = Load(source, (double)recipe.Size / shortSide);
-            using var cropped = ThumbnailOf(loaded, recipe.Size, recipe.Size, crop: true);
-            return Encode(cropped, recipe.Quality, recipe.Effort, cancellationToken);
-        });
-        return new ThumbnailResult(source.Info, thumbnail);
+        return new ThumbnailResult(source.Info, DecodeThumbnail(source, recipe, cancellationToken));
     }
 
     /// <inheritdoc />
@@ -85,10 +96,10 @@ public sealed class LibvipsImageEngine : IImageEngine
         var plan = recipe.Renditions.Plan(source.Info.Width);
         using var largest = DecodeLargest(source, plan, cancellationToken);
         var jobs = plan
-            .Select(p => (Func<EncodedImage>)(() => EncodeWidth(largest, p.Width, recipe.Renditions.Quality, recipe.Renditions.Effort, cancellationToken)))
+            .Select(p => (Func<EncodedImage>)(() => Rendering(cancellationToken, () => EncodeWidth(largest, p.Width, recipe.Renditions.Quality, recipe.Renditions.Effort, cancellationToken))))
             .Append(() => ThumbnailFromLargestIsSharp(source.Info, largest, recipe.Thumbnail)
-                ? EncodeThumbnail(largest, recipe.Thumbnail, cancellationToken)
-                : Thumbnail(original, recipe.Thumbnail, cancellationToken).Thumbnail)
+                ? Rendering(cancellationToken, () => EncodeThumbnail(largest, recipe.Thumbnail, cancellationToken))
+                : DecodeThumbnail(source, recipe.Thumbnail, cancellationToken))
             .ToList();
         var encoded = RunLargestFirst(jobs, cancellationToken);
         var renditions = plan.Select((p, i) => new Rendition(p.Name, encoded[i])).ToList();
@@ -124,7 +135,17 @@ public sealed class LibvipsImageEngine : IImageEngine
                 $"{format.ToName().ToUpperInvariant()} images cannot be decoded by the loaded libvips {Vips.Version}.");
         }
 
-        var blob = VipsBlob.Copy(original.Span);
+        VipsBlob blob;
+        try
+        {
+            blob = VipsBlob.Copy(original.Span);
+        }
+        catch (VipsException e)
+        {
+            // Copying bytes into libvips' memory can only fail for want of memory.
+            throw new ImageProcessingException(ImageErrorCode.Internal, InternalMessage, e);
+        }
+
         try
         {
             var info = ReadHeader(blob, format, original);
@@ -139,55 +160,84 @@ public sealed class LibvipsImageEngine : IImageEngine
 
     private ImageInfo ReadHeader(VipsBlob blob, ImageFormat format, ReadOnlyMemory<byte> original)
     {
-        int width, height, bands, pages, orientation;
+        Header header;
         try
         {
-            using var op = VipsOperation.New(FormatDetector.LoaderOf(format)).Set("buffer", blob);
-            using var built = op.Build();
-            using var header = built.GetImage("out");
-            width = header.Width;
-            height = header.PageHeight;
-            bands = header.Bands;
-            pages = header.Pages;
-            orientation = header.GetInt("orientation") is { } tag and >= 1 and <= 8 ? tag : 1;
+            header = Header.Read(blob, format);
         }
         catch (VipsException e)
         {
-            throw ClassifyHeaderFailure(e);
+            throw ClassifyHeaderFailure(blob, format, e);
         }
 
         // Only the first page or frame is ever decoded, so that is what the pixel limit weighs.
-        Limits.EnsurePixelsAllowed(width, height, 1);
-        var swapped = orientation >= 5;
-        return new ImageInfo(
+        Limits.EnsurePixelsAllowed(header.Width, header.Height, 1);
+        var swapped = header.Orientation >= 5;
+        var info = new ImageInfo(
             format,
-            swapped ? height : width,
-            swapped ? width : height,
-            bands,
-            pages,
-            orientation,
+            swapped ? header.Height : header.Width,
+            swapped ? header.Width : header.Height,
+            header.Bands,
+            header.Pages,
+            header.Orientation,
             original.Length,
             ExifReader.Read(original));
+        return info;
     }
 
-    internal static ImageProcessingException ClassifyHeaderFailure(VipsException e)
+    /// <summary>
+    /// A header that libvips refused. Reading a header costs next to nothing, so it is read a second time: a failure
+    /// that does not repeat, or whose text names the machine, was not the file's.
+    /// </summary>
+    private static ImageProcessingException ClassifyHeaderFailure(VipsBlob blob, ImageFormat format, VipsException failure)
     {
-        // A recognised container whose variant libvips refuses (12-bit JPEG, unknown HEIF codec) is a format we do
-        // not support; anything else that breaks while reading the header is damaged data.
-        var unsupported = e.Message.Contains("nsupported", StringComparison.Ordinal)
-            || e.Message.Contains("not supported", StringComparison.OrdinalIgnoreCase)
-            || e.Message.Contains("not a known", StringComparison.OrdinalIgnoreCase);
-        return unsupported
-            ? new ImageProcessingException(ImageErrorCode.UnsupportedFormat, "The image uses a variant that cannot be decoded: " + e.Message, e)
-            : new ImageProcessingException(ImageErrorCode.CorruptImage, "The image header is damaged: " + e.Message, e);
+        var first = VipsErrorText.Classify(failure.LibvipsText);
+        if (first == VipsFailureKind.Machine)
+        {
+            return new ImageProcessingException(ImageErrorCode.Internal, InternalMessage, failure);
+        }
+
+        VipsException again;
+        try
+        {
+            _ = Header.Read(blob, format);
+            return new ImageProcessingException(ImageErrorCode.Internal, InternalMessage, failure);
+        }
+        catch (VipsException e)
+        {
+            again = e;
+        }
+
+        var second = VipsErrorText.Classify(again.LibvipsText);
+        var both = new AggregateException(failure, again);
+        if (second == VipsFailureKind.Machine)
+        {
+            return new ImageProcessingException(ImageErrorCode.Internal, InternalMessage, both);
+        }
+
+        // A recognised container whose variant libvips refuses (12-bit JPEG, a HEIF codec it lacks) is a format we do
+        // not support; a header that breaks for reasons the decoders name, or without a word, is damaged data.
+        if (first == VipsFailureKind.Unsupported || second == VipsFailureKind.Unsupported)
+        {
+            return new ImageProcessingException(ImageErrorCode.UnsupportedFormat, UnsupportedVariantMessage(format), both);
+        }
+
+        return IsAboutTheFile(first) || IsAboutTheFile(second)
+            ? new ImageProcessingException(ImageErrorCode.CorruptImage, CorruptMessage, both)
+            : new ImageProcessingException(ImageErrorCode.Internal, InternalMessage, both);
     }
+
+    private static bool IsAboutTheFile(VipsFailureKind kind) =>
+        kind is VipsFailureKind.Decode or VipsFailureKind.Unsupported or VipsFailureKind.Silent;
 
     /// <summary>One shrink-on-load decode to the largest planned width, rendered to memory for every consumer.</summary>
-    private static VipsImage DecodeLargest(Source source, IReadOnlyList<(string Name, int Width)> plan, CancellationToken cancellationToken) =>
-        Decoding(cancellationToken, () =>
+    private VipsImage DecodeLargest(Source source, IReadOnlyList<(string Name, int Width)> plan, CancellationToken cancellationToken)
+    {
+        var width = plan.Max(p => p.Width);
+        var scale = (double)width / source.Info.Width;
+        return Decode(source, scale, cancellationToken, () =>
         {
-            var width = plan.Max(p => p.Width);
-            using var loaded = Load(source, (double)width / source.Info.Width);
+            using var loaded = Load(source, scale);
             using var resized = ThumbnailOf(loaded, width, Unbounded, crop: false);
             using var registration = cancellationToken.Register(resized.Kill);
             var memory = resized.CopyMemory();
@@ -196,6 +246,20 @@ public sealed class LibvipsImageEngine : IImageEngine
             memory.Remove("icc-profile-data");
             return memory;
         });
+    }
+
+    /// <summary>The square thumbnail from a decode of its own, shrunk on load as far as the cover crop allows.</summary>
+    private EncodedImage DecodeThumbnail(Source source, ThumbnailRecipe recipe, CancellationToken cancellationToken)
+    {
+        // Cover crop: the short side must still reach the edge after shrink-on-load.
+        var scale = (double)recipe.Size / Math.Min(source.Info.Width, source.Info.Height);
+        return Decode(source, scale, cancellationToken, () =>
+        {
+            using var loaded = Load(source, scale);
+            using var cropped = ThumbnailOf(loaded, recipe.Size, recipe.Size, crop: true);
+            return Encode(cropped, recipe.Quality, recipe.Effort, cancellationToken);
+        });
+    }
 
     /// <summary>
     /// Opens the first frame with the format's own shrink-on-load, as far as it stays at or above
@@ -326,7 +390,7 @@ public sealed class LibvipsImageEngine : IImageEngine
             Parallel.ForEach(
                 Enumerable.Range(0, jobs.Count).Reverse(),
                 new ParallelOptions { MaxDegreeOfParallelism = _encodeParallelism, CancellationToken = cancellationToken },
-                i => results[i] = Decoding(cancellationToken, jobs[i]));
+                i => results[i] = jobs[i]());
         }
         catch (AggregateException e) when (e.InnerExceptions.Count > 0)
         {
@@ -336,8 +400,11 @@ public sealed class LibvipsImageEngine : IImageEngine
         return [.. results];
     }
 
-    /// <summary>Pixel work after a good header: a libvips failure there means the data itself is broken.</summary>
-    private static T Decoding<T>(CancellationToken cancellationToken, Func<T> work)
+    /// <summary>
+    /// Pixel work that decodes <paramref name="source"/> at <paramref name="scale"/>. When libvips fails, its text says
+    /// what it says, but it may be another image's: see <see cref="ClassifyDecodeFailure"/>.
+    /// </summary>
+    private T Decode<T>(Source source, double scale, CancellationToken cancellationToken, Func<T> work)
     {
         try
         {
@@ -346,9 +413,67 @@ public sealed class LibvipsImageEngine : IImageEngine
         catch (VipsException e)
         {
             cancellationToken.ThrowIfCancellationRequested();
-            // Users see this message: keep libvips' own words, not the name of our call into it.
-            var reason = e.Message.Replace("vips_image_copy_memory: ", "", StringComparison.Ordinal);
-            throw new ImageProcessingException(ImageErrorCode.CorruptImage, "The image data is damaged or truncated: " + reason, e);
+            throw ClassifyDecodeFailure(source, scale, e, cancellationToken);
+        }
+    }
+
+    /// <summary>
+    /// Machine text (memory, threads, temporary files) is <see cref="ImageErrorCode.Internal"/> at once. Otherwise the
+    /// file is decoded a second time, on its own (the same loader and shrink, into a statistic that keeps no pixels):
+    /// when that succeeds the first failure was not the file's (Internal); when it fails too, without machine text,
+    /// and either failure's text is a decoder's complaint (or says nothing, as libvips' PNG loader does), the data is
+    /// damaged (<see cref="ImageErrorCode.CorruptImage"/>); text nobody recognises stays Internal.
+    /// </summary>
+    private ImageProcessingException ClassifyDecodeFailure(Source source, double scale, VipsException failure, CancellationToken cancellationToken)
+    {
+        var first = VipsErrorText.Classify(failure.LibvipsText);
+        if (first == VipsFailureKind.Machine)
+        {
+            return new ImageProcessingException(ImageErrorCode.Internal, InternalMessage, failure);
+        }
+
+        var again = DecodeAgain(source, scale, cancellationToken);
+        cancellationToken.ThrowIfCancellationRequested();
+        if (again is null)
+        {
+            return new ImageProcessingException(ImageErrorCode.Internal, InternalMessage, failure);
+        }
+
+        var second = VipsErrorText.Classify(again.LibvipsText);
+        var both = new AggregateException(failure, again);
+        return second != VipsFailureKind.Machine && (IsAboutTheFile(first) || IsAboutTheFile(second))
+            ? new ImageProcessingException(ImageErrorCode.CorruptImage, CorruptMessage, both)
+            : new ImageProcessingException(ImageErrorCode.Internal, InternalMessage, both);
+    }
+
+    /// <summary>Decodes every pixel once more into <c>avg</c>; null when that succeeds, else its failure.</summary>
+    private static VipsException? DecodeAgain(Source source, double scale, CancellationToken cancellationToken)
+    {
+        try
+        {
+            using var loaded = Load(source, scale);
+            using var registration = cancellationToken.Register(loaded.Kill);
+            using var op = VipsOperation.New("avg").Set("in", loaded);
+            using var built = op.Build();
+            return null;
+        }
+        catch (VipsException e)
+        {
+            return e;
+        }
+    }
+
+    /// <summary>Work on an image already in memory (encoding a rendition): a libvips failure there is never the file's.</summary>
+    private static T Rendering<T>(CancellationToken cancellationToken, Func<T> work)
+    {
+        try
+        {
+            return work();
+        }
+        catch (VipsException e)
+        {
+            cancellationToken.ThrowIfCancellationRequested();
+            throw new ImageProcessingException(ImageErrorCode.Internal, InternalMessage, e);
         }
     }
 
@@ -387,5 +512,22 @@ public sealed class LibvipsImageEngine : IImageEngine
         public ImageInfo Info { get; } = info;
 
         public void Dispose() => Blob.Dispose();
+    }
+
+    /// <summary>What the loader says before decoding: stored size of the first page, bands, pages, orientation.</summary>
+    private readonly record struct Header(int Width, int Height, int Bands, int Pages, int Orientation)
+    {
+        public static Header Read(VipsBlob blob, ImageFormat format)
+        {
+            using var op = VipsOperation.New(FormatDetector.LoaderOf(format)).Set("buffer", blob);
+            using var built = op.Build();
+            using var header = built.GetImage("out");
+            return new Header(
+                header.Width,
+                header.PageHeight,
+                header.Bands,
+                header.Pages,
+                header.GetInt("orientation") is { } tag and >= 1 and <= 8 ? tag : 1);
+        }
     }
 }
