@@ -148,8 +148,8 @@ public sealed class LibvipsImageEngine : IImageEngine
 
         try
         {
-            var info = ReadHeader(blob, format, original);
-            return new Source(blob, info);
+            var (info, footprint) = ReadHeader(blob, format, original);
+            return new Source(blob, info, footprint);
         }
         catch
         {
@@ -158,7 +158,7 @@ public sealed class LibvipsImageEngine : IImageEngine
         }
     }
 
-    private ImageInfo ReadHeader(VipsBlob blob, ImageFormat format, ReadOnlyMemory<byte> original)
+    private (ImageInfo Info, DecodeFootprint Footprint) ReadHeader(VipsBlob blob, ImageFormat format, ReadOnlyMemory<byte> original)
     {
         Header header;
         try
@@ -170,8 +170,10 @@ public sealed class LibvipsImageEngine : IImageEngine
             throw ClassifyHeaderFailure(blob, format, e);
         }
 
-        // Only the first page or frame is ever decoded, so that is what the pixel limit weighs.
+        // Only the first page or frame is ever decoded, so that is what the limits weigh.
         Limits.EnsurePixelsAllowed(header.Width, header.Height, 1);
+        var footprint = DecodeFootprint.Of(format, header.Width, header.Height, header.Bands, header.BandFormat, header.Interlaced, header.ChromaSubsample);
+        Limits.EnsureDecodeBytesAllowed(footprint.LeastBytes, footprint.Describe(DecodeFootprint.MaxShrink));
         var swapped = header.Orientation >= 5;
         var info = new ImageInfo(
             format,
@@ -182,7 +184,7 @@ public sealed class LibvipsImageEngine : IImageEngine
             header.Orientation,
             original.Length,
             ExifReader.Read(original));
-        return info;
+        return (info, footprint);
     }
 
     /// <summary>
@@ -235,9 +237,12 @@ public sealed class LibvipsImageEngine : IImageEngine
     {
         var width = plan.Max(p => p.Width);
         var scale = (double)width / source.Info.Width;
+
+        // A decoder that holds its whole frame still holds it while the rendition is rendered to memory beside it.
+        var rendition = source.Footprint.HoldsWholeFrame ? RenditionBytes(source.Info, width) : 0;
         return Decode(source, scale, cancellationToken, () =>
         {
-            using var loaded = Load(source, scale);
+            using var loaded = Load(source, scale, rendition);
             using var resized = ThumbnailOf(loaded, width, Unbounded, crop: false);
             using var registration = cancellationToken.Register(resized.Kill);
             var memory = resized.CopyMemory();
@@ -246,6 +251,12 @@ public sealed class LibvipsImageEngine : IImageEngine
             memory.Remove("icc-profile-data");
             return memory;
         });
+    }
+
+    private static long RenditionBytes(ImageInfo source, int width)
+    {
+        var height = Math.Ceiling((double)source.Height * Math.Min(width, source.Width) / source.Width);
+        return (long)(Math.Min(width, source.Width) * height * DecodeFootprint.RenditionBytesPerPixel);
     }
 
     /// <summary>The square thumbnail from a decode of its own, shrunk on load as far as the cover crop allows.</summary>
@@ -264,15 +275,20 @@ public sealed class LibvipsImageEngine : IImageEngine
     /// <summary>
     /// Opens the first frame with the format's own shrink-on-load, as far as it stays at or above
     /// <paramref name="scale"/> of the full size. Loading explicitly (not through thumbnail_buffer, whose tile cache
-    /// turns read errors into warnings) makes <c>fail_on=truncated</c> reach the caller as an error.
+    /// turns read errors into warnings) makes <c>fail_on=truncated</c> reach the caller as an error. The decode budget
+    /// is checked first, with the shrink the loader will apply and <paramref name="alsoHeld"/> bytes held beside it.
     /// </summary>
-    private static VipsImage Load(Source source, double scale)
+    private VipsImage Load(Source source, double scale, long alsoHeld = 0)
     {
         var shrink = 1;
-        while (shrink < 8 && 1.0 / (shrink * 2) >= scale)
+        while (shrink < DecodeFootprint.MaxShrink && 1.0 / (shrink * 2) >= scale)
         {
             shrink *= 2;
         }
+
+        var footprint = source.Footprint;
+        var detail = footprint.Describe(shrink) + (alsoHeld > 0 ? $", plus a {alsoHeld}-byte rendition held beside the frame" : "");
+        Limits.EnsureDecodeBytesAllowed(footprint.BytesAt(shrink) + alsoHeld, detail);
 
         using var op = VipsOperation.New(FormatDetector.LoaderOf(source.Info.Format))
             .Set("buffer", source.Blob)
@@ -447,7 +463,7 @@ public sealed class LibvipsImageEngine : IImageEngine
     }
 
     /// <summary>Decodes every pixel once more into <c>avg</c>; null when that succeeds, else its failure.</summary>
-    private static VipsException? DecodeAgain(Source source, double scale, CancellationToken cancellationToken)
+    private VipsException? DecodeAgain(Source source, double scale, CancellationToken cancellationToken)
     {
         try
         {
@@ -505,17 +521,20 @@ public sealed class LibvipsImageEngine : IImageEngine
         return formats;
     }
 
-    private sealed class Source(VipsBlob blob, ImageInfo info) : IDisposable
+    private sealed class Source(VipsBlob blob, ImageInfo info, DecodeFootprint footprint) : IDisposable
     {
         public VipsBlob Blob { get; } = blob;
 
         public ImageInfo Info { get; } = info;
 
+        public DecodeFootprint Footprint { get; } = footprint;
+
         public void Dispose() => Blob.Dispose();
     }
 
-    /// <summary>What the loader says before decoding: stored size of the first page, bands, pages, orientation.</summary>
-    private readonly record struct Header(int Width, int Height, int Bands, int Pages, int Orientation)
+    /// <summary>What the loader says before decoding: stored size of the first page, samples, layout.</summary>
+    private readonly record struct Header(
+        int Width, int Height, int Bands, int Pages, int Orientation, VipsBandFormat BandFormat, bool Interlaced, string? ChromaSubsample)
     {
         public static Header Read(VipsBlob blob, ImageFormat format)
         {
@@ -527,7 +546,10 @@ public sealed class LibvipsImageEngine : IImageEngine
                 header.PageHeight,
                 header.Bands,
                 header.Pages,
-                header.GetInt("orientation") is { } tag and >= 1 and <= 8 ? tag : 1);
+                header.GetInt("orientation") is { } tag and >= 1 and <= 8 ? tag : 1,
+                header.BandFormat,
+                header.GetInt("interlaced") is > 0,
+                header.GetString("jpeg-chroma-subsample"));
         }
     }
 }

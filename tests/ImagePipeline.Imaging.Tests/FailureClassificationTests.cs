@@ -79,7 +79,7 @@ public sealed class FailureClassificationTests
         Assert.SkipWhen(MemoryAndSwapBytes() >= frameBytes, "this machine could hold the 800 GB frame.");
         var unlimited = new LibvipsImageEngine(new LibvipsEngineOptions
         {
-            Limits = ImageLimits.Default with { MaxPixels = long.MaxValue },
+            Limits = ImageLimits.Default with { MaxPixels = long.MaxValue, MaxDecodeBytes = long.MaxValue },
         });
         var png = TestInputs.PngHeaderOnly(100_000, 1_000_000, sixteenBit: true, interlace: true);
 

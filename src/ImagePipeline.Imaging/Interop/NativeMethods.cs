@@ -161,6 +161,9 @@ internal static partial class NativeMethods
     public static partial int vips_image_get_n_pages(VipsImage image);
 
     [LibraryImport(Library)]
+    public static partial int vips_image_get_format(VipsImage image);
+
+    [LibraryImport(Library)]
     public static partial int vips_image_get_page_height(VipsImage image);
 
     [LibraryImport(Library, StringMarshalling = StringMarshalling.Utf8)]

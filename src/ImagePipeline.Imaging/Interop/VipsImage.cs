@@ -20,6 +20,9 @@ internal sealed class VipsImage : GObjectHandle
 
     public int Bands => vips_image_get_bands(this);
 
+    /// <summary>libvips' VipsBandFormat of every sample (uchar, ushort, float…).</summary>
+    public VipsBandFormat BandFormat => (VipsBandFormat)vips_image_get_format(this);
+
     /// <summary>Pages (frames) in the file, 1 when the loader does not say.</summary>
     public int Pages => Math.Max(1, vips_image_get_n_pages(this));
 
@@ -75,4 +78,32 @@ internal sealed class VipsImage : GObjectHandle
 
         return names;
     }
+}
+
+/// <summary>libvips' VipsBandFormat: the type of one sample.</summary>
+internal enum VipsBandFormat
+{
+    Uchar = 0,
+    Char = 1,
+    Ushort = 2,
+    Short = 3,
+    Uint = 4,
+    Int = 5,
+    Float = 6,
+    Complex = 7,
+    Double = 8,
+    Dpcomplex = 9,
+}
+
+internal static class VipsBandFormats
+{
+    /// <summary>Bytes of one sample of <paramref name="format"/> (libvips' vips_format_sizeof); unknown values count as 16.</summary>
+    public static int BytesPerSample(this VipsBandFormat format) => format switch
+    {
+        VipsBandFormat.Uchar or VipsBandFormat.Char => 1,
+        VipsBandFormat.Ushort or VipsBandFormat.Short => 2,
+        VipsBandFormat.Uint or VipsBandFormat.Int or VipsBandFormat.Float => 4,
+        VipsBandFormat.Complex or VipsBandFormat.Double => 8,
+        _ => 16,
+    };
 }
