@@ -11,15 +11,29 @@ using ImagePipeline.Local.Endpoints;
 using ImagePipeline.Local.Faults;
 using ImagePipeline.Local.Pipeline;
 using ImagePipeline.Local.Storage;
+using Microsoft.AspNetCore.Authentication.JwtBearer;
 
 // dotnet run --project src/ImagePipeline.Local -- [--urls http://127.0.0.1:5080] [--data-dir ./.imagepipeline]
 // First, before threads allocate: one malloc arena per core instead of eight (see ProcessMemory).
 ProcessMemory.CapMallocArenas();
 
 // Content (the web page) comes from beside the binary, whatever the working directory; data paths stay relative to it.
-var builder = WebApplication.CreateBuilder(new WebApplicationOptions { Args = args, ContentRootPath = AppContext.BaseDirectory });
-var settings = LocalSettings.From(builder.Configuration);
+WebApplicationBuilder builder;
+LocalSettings settings;
+try
+{
+    LocalSettings.CheckCommandLine(args);
+    builder = WebApplication.CreateBuilder(new WebApplicationOptions { Args = args, ContentRootPath = AppContext.BaseDirectory });
+    settings = LocalSettings.From(builder.Configuration);
+}
+catch (InvalidOperationException e)
+{
+    await Console.Error.WriteLineAsync($"imagepipeline-local: {e.Message}");
+    return 2;
+}
+
 builder.WebHost.UseUrls(settings.Url.ToString());
+builder.WebHost.ConfigureKestrel(kestrel => kestrel.AddServerHeader = false);
 builder.Logging.AddSimpleConsole(o =>
 {
     o.SingleLine = true;
@@ -37,7 +51,7 @@ var switches = TestSwitches.FromEnvironment();
 TimeProvider clock = switches.ClockOffset == TimeSpan.Zero ? TimeProvider.System : new OffsetTimeProvider(switches.ClockOffset);
 var engine = new LibvipsImageEngine(new LibvipsEngineOptions { Limits = settings.Limits });
 var catalog = new SqliteImageCatalog(Path.Combine(settings.DataDirectory, "catalog.db"));
-var signer = UrlSigner.Open(settings.DataDirectory, settings.Url, clock);
+var signer = UrlSigner.Open(settings.DataDirectory, settings.PublicUrl ?? settings.Url, clock);
 var store = new FileObjectStore(settings.DataDirectory, signer);
 var options = new PipelineOptions
 {
@@ -61,6 +75,11 @@ builder.Services.AddSingleton(new DispatcherOptions { Concurrency = settings.Con
 builder.Services.AddSingleton(sp => switches.Faults is { } faults
     ? new StageProcessor(new FaultInjectingCatalog(catalog, faults), new FaultInjectingObjectStore(store, faults), engine, options, clock)
     : new StageProcessor(catalog, store, engine, options, clock));
+if (settings.Auth is { } auth)
+{
+    builder.Services.AddAuthentication(JwtBearerDefaults.AuthenticationScheme).AddJwtBearer(jwt => LocalSignIn.Configure(jwt, auth));
+}
+
 builder.Services.AddSingleton(sp =>
 {
     var log = sp.GetRequiredService<ILoggerFactory>().CreateLogger("ImagePipeline.Api");
@@ -70,11 +89,14 @@ builder.Services.AddSingleton(sp =>
         queries,
         new DeleteService(catalog, store, options, clock),
         new ReprocessService(queries, catalog, new OutboxStageQueue(outbox), ObjectEndpoints.OriginalsBucketName, options, clock),
-        _ => "local",
+        settings.Auth is null ? _ => "local" : request => request.CallerSubject,
         engine.DecodableFormats,
         version,
         options,
-        (request, error) => log.LogError(error, "Unhandled error serving {Method} {Path}", request.Method, request.Path));
+        (request, error) => log.LogError(error, "Unhandled error serving {Method} {Path}", request.Method, request.Path),
+        settings.Auth is { } signIn
+            ? new SignInConfig(signIn.Authority.ToString().TrimEnd('/'), signIn.ClientId, signIn.Scopes, null, SignInDefaults.CliRedirectUri(SignInDefaults.CliCallbackPort))
+            : null);
 });
 builder.Services.AddSingleton(sp => new UploadRecovery(store, outbox, clock, sp.GetRequiredService<ILogger<UploadRecovery>>()));
 builder.Services.AddHostedService<StageDispatcher>();
@@ -85,6 +107,11 @@ var app = builder.Build();
 // Before the dispatcher takes messages: make sure every stored original has its events.
 await app.Services.GetRequiredService<UploadRecovery>().RunAsync(atStartup: true, CancellationToken.None);
 
+// Every error this host or its web server produces is problem+json, never an empty body or a 500 with a stack trace.
+app.Use(WebServerProblems.HandleAsync);
+
+var hosts = new HostAllowList(settings.Url, settings.PublicUrl);
+var contentSecurityPolicy = LocalSignIn.ContentSecurityPolicy(settings.Auth);
 app.Use(async (context, next) =>
 {
     var request = context.Request;
@@ -96,17 +123,29 @@ app.Use(async (context, next) =>
         return;
     }
 
+    // A page whose own name was rebound to 127.0.0.1 (DNS rebinding) still sends its own name as Host.
+    if (!hosts.IsAllowed(request.Host.Host, request.Host.Port))
+    {
+        await WebServerProblems.WriteAsync(context, StatusCodes.Status400BadRequest, "Bad Request", $"This host answers for {hosts.Describe()} only.");
+        return;
+    }
+
     if (!context.Request.Path.StartsWithSegments("/v1") && !context.Request.Path.StartsWithSegments("/objects"))
     {
         // The page loads only its own scripts and styles, and images from this host (signed object URLs).
-        context.Response.Headers.ContentSecurityPolicy =
-            "default-src 'self'; img-src 'self' blob: data:; connect-src 'self'; object-src 'none'; base-uri 'none'; frame-ancestors 'none'";
+        context.Response.Headers.ContentSecurityPolicy = contentSecurityPolicy;
         context.Response.Headers.XContentTypeOptions = "nosniff";
         context.Response.Headers["Referrer-Policy"] = "no-referrer";
     }
 
     await next(context);
 });
+if (settings.Auth is not null)
+{
+    // Sets the caller when a valid bearer token comes with the request; the API itself answers 401 when none does.
+    app.UseAuthentication();
+}
+
 app.UseDefaultFiles();
 app.UseStaticFiles();
 app.Map("/v1/{**path}", (HttpContext context, ImageApi api) => ApiEndpoint.HandleAsync(context, api));
@@ -114,8 +153,9 @@ app.MapMethods("/objects/{**path}", ["PUT"], ObjectEndpoints.PutAsync);
 app.MapMethods("/objects/{**path}", ["GET", "HEAD"], ObjectEndpoints.GetAsync);
 
 app.Lifetime.ApplicationStarted.Register(() => app.Logger.LogInformation(
-    "ImagePipeline {Version} listening on {Url} with data in {DataDirectory}; libvips {Libvips}, formats {Formats}",
-    version, settings.Url, settings.DataDirectory, LibvipsImageEngine.LibvipsVersion, string.Join(", ", engine.DecodableFormats.Select(f => f.ToName()))));
+    "ImagePipeline {Version} listening on {Url} with data in {DataDirectory}; libvips {Libvips}, formats {Formats}; sign-in {SignIn}",
+    version, settings.Url, settings.DataDirectory, LibvipsImageEngine.LibvipsVersion, string.Join(", ", engine.DecodableFormats.Select(f => f.ToName())),
+    settings.Auth is { } on ? $"through {on.Authority} for audience {on.Audience}" : "off (this machine only)"));
 if (switches.AnyOn)
 {
     app.Logger.LogWarning(
@@ -127,6 +167,7 @@ if (switches.AnyOn)
 }
 
 await app.RunAsync();
+return 0;
 
 /// <summary>The entry point, visible to tests.</summary>
 public partial class Program;

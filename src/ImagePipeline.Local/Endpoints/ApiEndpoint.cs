@@ -10,7 +10,10 @@ internal static class ApiEndpoint
         var request = context.Request;
         var body = await ReadCappedAsync(request.Body, ImageApi.MaxRequestBodyBytes + 1, context.RequestAborted).ConfigureAwait(false);
         var headers = request.Headers.ToDictionary(h => h.Key, h => h.Value.ToString(), StringComparer.OrdinalIgnoreCase);
-        var apiRequest = new ApiRequest(request.Method, request.Path.Value ?? "/", ApiRequest.ParseQuery(request.QueryString.Value), headers, body);
+        var apiRequest = new ApiRequest(request.Method, request.Path.Value ?? "/", ApiRequest.ParseQuery(request.QueryString.Value), headers, body)
+        {
+            CallerSubject = LocalSignIn.CallerOf(context),
+        };
 
         var response = await api.HandleAsync(apiRequest, context.RequestAborted).ConfigureAwait(false);
         context.Response.StatusCode = response.Status;
