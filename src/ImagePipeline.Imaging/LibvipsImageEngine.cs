@@ -21,6 +21,9 @@ public sealed class LibvipsImageEngine : IImageEngine
     // libvips' VIPS_MAX_COORD: a height that never constrains a width-driven resize.
     private const int Unbounded = 10_000_000;
 
+    // WebP's largest width or height.
+    private const int WebpMaxDimension = 16383;
+
     /// <summary>The message of every <see cref="ImageErrorCode.CorruptImage"/> raised from libvips' failures.</summary>
     internal const string CorruptMessage = "The image data is damaged or truncated and cannot be decoded.";
 
@@ -347,6 +350,14 @@ public sealed class LibvipsImageEngine : IImageEngine
     private static EncodedImage Encode(VipsImage image, int quality, int effort, CancellationToken cancellationToken)
     {
         cancellationToken.ThrowIfCancellationRequested();
+        if (image.Width > WebpMaxDimension || image.Height > WebpMaxDimension)
+        {
+            // A WebP holds at most 16383 pixels a side: a very tall image's rendition is scaled down to fit (its name
+            // stays the recipe's) rather than failing the same way on every attempt.
+            using var fitted = ThumbnailOf(image, WebpMaxDimension, WebpMaxDimension, crop: false);
+            return Encode(fitted, quality, effort, cancellationToken);
+        }
+
         using var bare = WithoutMetadata(image);
         using var registration = cancellationToken.Register(bare.Kill);
         using var op = VipsOperation.New("webpsave_buffer")

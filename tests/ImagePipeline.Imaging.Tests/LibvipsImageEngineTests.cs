@@ -56,6 +56,19 @@ public sealed class LibvipsImageEngineTests
     }
 
     [Fact]
+    public void Resize_TallerThanWebpCanHold_RenditionIsScaledToFit()
+    {
+        // 400x30000: the w320 rendition would be 24000 pixels tall; a WebP holds at most 16383 a side.
+        var result = Engine.Resize(TestInputs.GradientPng(400, 30_000), ImageRecipe.Default.Renditions, TestContext.Current.CancellationToken);
+
+        var only = Assert.Single(result.Renditions);
+        Assert.Equal("w320", only.Name);
+        Assert.Equal(16383, only.Image.Height);
+        Assert.Equal(218, only.Image.Width, tolerance: 1);
+        Assert.Equal((only.Image.Width, only.Image.Height), (Samples.Decode(only.Image.Data).Width, Samples.Decode(only.Image.Data).Height));
+    }
+
+    [Fact]
     public void Resize_PortraitWithOrientation6_WidthsApplyToTheUprightImage()
     {
         var result = Engine.Resize(Samples.Read("portrait-6.jpg"), ImageRecipe.Default.Renditions, TestContext.Current.CancellationToken);

@@ -58,6 +58,15 @@ internal static class TestInputs
         return Save("heifsave_buffer", photo, op => op.Set("Q", 50).SetFromString("compression", "av1").Set("effort", 0));
     }
 
+    /// <summary>A quickly made grey-gradient PNG of any size (no photo content: for shapes, not looks).</summary>
+    public static byte[] GradientPng(int width, int height)
+    {
+        using var ramp = SyntheticImages.Run("grey", op => op.Set("width", width).Set("height", height));
+        using var scaled = SyntheticImages.Run("linear", op => op.Set("in", ramp).SetFromString("a", "255").SetFromString("b", "0"));
+        using var bytes = SyntheticImages.Run("cast", op => op.Set("in", scaled).SetFromString("format", "uchar"));
+        return Save("pngsave_buffer", bytes, op => op.Set("compression", 1));
+    }
+
     /// <summary>
     /// A PNG whose header says <paramref name="width"/>×<paramref name="height"/> of 8- or 16-bit RGBA, followed by a
     /// few kilobytes of zero rows: the header passes for any size, the data runs out at once.
