@@ -17,7 +17,6 @@ public static class ImagePipelineApp
         {
             Settings = settings,
             FunctionPackageFolder = FunctionPackage.Resolve(settings.FunctionPackage),
-            WebRoot = FunctionPackage.WebRoot,
             Description = "ImagePipeline: S3 uploads fan out to resize and thumbnail functions; catalog in DynamoDB; REST API.",
         });
     }

@@ -25,9 +25,12 @@ public sealed partial record StackSettings
     public const string ObjectExpiryDaysKey = "objectExpiryDays";
     public const string ExposeGpsKey = "exposeGps";
     public const string FunctionPackageKey = "functionPackage";
+    public const string OriginalsBucketNameKey = "originalsBucketName";
 
     /// <summary>Environment variable that overrides the function package folder (when the context does not).</summary>
     public const string FunctionPackageVariable = "IMAGEPIPELINE_FUNCTION_PACKAGE";
+
+    private static readonly string[] s_reservedBucketPrefixes = ["xn--", "sthree-", "amzn-s3-demo-"];
 
     public DeploymentTarget Target { get; init; } = DeploymentTarget.Aws;
 
@@ -52,6 +55,13 @@ public sealed partial record StackSettings
 
     /// <summary>An explicit folder holding the published <c>bootstrap</c>; null for the repository's publish output.</summary>
     public string? FunctionPackage { get; init; }
+
+    /// <summary>
+    /// The physical name of the originals bucket of a stack deployed before the bucket was named by the stack (its
+    /// <c>OriginalsBucketName</c> output). The bucket keeps that name and the notification policies use it; null for a
+    /// new stack, whose bucket gets a generated name (see infra/README.md, "Upgrading a deployed stack").
+    /// </summary>
+    public string? OriginalsBucketName { get; init; }
 
     public string StackName => NamePrefix is null ? "ImagePipeline" : $"{NamePrefix}-ImagePipeline";
 
@@ -101,6 +111,13 @@ public sealed partial record StackSettings
                 $"Context '{NamePrefixKey}' must start with a letter and hold at most 20 letters, digits or hyphens, not '{prefix}'.");
         }
 
+        // The prefix starts the originals bucket's name, and S3 refuses names that start with these.
+        if (prefix is not null && s_reservedBucketPrefixes.Any(r => (prefix + "-").StartsWith(r, StringComparison.OrdinalIgnoreCase)))
+        {
+            throw new ArgumentException(
+                $"Context '{NamePrefixKey}' starts bucket names, which may not start with {string.Join(", ", s_reservedBucketPrefixes)}: not '{prefix}'.");
+        }
+
         int? expiryDays = null;
         if (Text(ObjectExpiryDaysKey) is { } days)
         {
@@ -110,6 +127,13 @@ public sealed partial record StackSettings
             }
 
             expiryDays = parsed;
+        }
+
+        var originalsName = Text(OriginalsBucketNameKey);
+        if (originalsName is not null && (!BucketNamePattern().IsMatch(originalsName) || originalsName.Contains("..", StringComparison.Ordinal)))
+        {
+            throw new ArgumentException(
+                $"Context '{OriginalsBucketNameKey}' must be an existing S3 bucket's name (3 to 63 lower-case letters, digits, dots or hyphens), not '{originalsName}'.");
         }
 
         var package = Text(FunctionPackageKey);
@@ -130,6 +154,7 @@ public sealed partial record StackSettings
             ObjectExpiryDays = expiryDays,
             ExposeGps = Flag(ExposeGpsKey, false),
             FunctionPackage = package is null ? null : Path.GetFullPath(package),
+            OriginalsBucketName = originalsName,
         };
     }
 
@@ -161,4 +186,7 @@ public sealed partial record StackSettings
 
     [GeneratedRegex("^[A-Za-z][A-Za-z0-9-]{0,19}$")]
     private static partial Regex NamePrefixPattern();
+
+    [GeneratedRegex("^[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]$")]
+    private static partial Regex BucketNamePattern();
 }

@@ -28,7 +28,7 @@ public sealed class AwsStackTests(SynthesizedStacks stacks)
     public void Buckets_Always_BlockPublicAccessEncryptAndEnforceSsl()
     {
         var buckets = _s.OfType("AWS::S3::Bucket");
-        Assert.Equal(4, buckets.Count); // originals, derived, web, access logs
+        Assert.Equal(3, buckets.Count); // originals, derived, access logs (the page ships with the api function)
         foreach (var (id, bucket) in buckets)
         {
             var properties = bucket["Properties"]!;
@@ -87,41 +87,81 @@ public sealed class AwsStackTests(SynthesizedStacks stacks)
     }
 
     [Fact]
-    public void Uploads_ObjectCreatedUnderOriginals_ReachTheKmsEncryptedTopic()
+    public void Uploads_ObjectCreatedUnderOriginals_ReachTheKmsEncryptedTopicNatively()
     {
-        var notifications = Assert.Single(_s.OfType("Custom::S3BucketNotifications")).Resource["Properties"]!;
-        Assert.True(Same(notifications["BucketName"], Ref(Originals)));
-        var topicConfiguration = Assert.Single(notifications["NotificationConfiguration"]!["TopicConfigurations"]!.AsArray())!;
-        Assert.Equal(["s3:ObjectCreated:*"], Strings(topicConfiguration["Events"]));
-        var filter = Assert.Single(topicConfiguration["Filter"]!["Key"]!["FilterRules"]!.AsArray())!;
-        Assert.Equal(("prefix", "originals/"), (((string?)filter["Name"])!.ToLowerInvariant(), (string?)filter["Value"]));
+        // The bucket's own NotificationConfiguration: no custom resource, no handler function.
+        Assert.DoesNotContain(_s.Resources, r => ((string?)r.Value!["Type"])!.StartsWith("Custom::", StringComparison.Ordinal));
+        var topicConfiguration = Assert.Single(_s.Properties(Originals)["NotificationConfiguration"]!["TopicConfigurations"]!.AsArray())!;
+        Assert.Equal("s3:ObjectCreated:*", (string?)topicConfiguration["Event"]);
+        var filter = Assert.Single(topicConfiguration["Filter"]!["S3Key"]!["Rules"]!.AsArray())!;
+        Assert.Equal(("prefix", "originals/"), ((string?)filter["Name"], (string?)filter["Value"]));
+        Assert.Null(_s.Properties(Originals)["NotificationConfiguration"]!["QueueConfigurations"]);
+        Assert.Null(_s.Properties(Originals)["NotificationConfiguration"]!["LambdaConfigurations"]);
 
         var (topicId, topic) = Assert.Single(_s.OfType("AWS::SNS::Topic"));
-        Assert.True(Same(topicConfiguration["TopicArn"], Ref(topicId)));
+        Assert.True(Same(topicConfiguration["Topic"], Ref(topicId)));
         var keyId = _s.LogicalId("UploadsTopicKey");
         Assert.True(Same(topic["Properties"]!["KmsMasterKeyId"], GetAtt(keyId, "Arn")));
+        Assert.True(_s.Properties(keyId)["EnableKeyRotation"]!.GetValue<bool>());
 
-        var key = _s.Properties(keyId);
-        Assert.True(key["EnableKeyRotation"]!.GetValue<bool>());
-        Assert.Contains(key["KeyPolicy"]!["Statement"]!.AsArray(), s =>
-            (string?)s!["Principal"]?["Service"] == "s3.amazonaws.com"
-            && Strings(s["Action"]).Contains("kms:GenerateDataKey*")
-            && Strings(s["Action"]).Contains("kms:Decrypt"));
+        // S3 checks that it may publish when the configuration is written: the policies exist first.
+        var dependsOn = Strings(_s.Resources[Originals]!["DependsOn"]);
+        Assert.Equal(new[] { _s.LogicalId("Uploads/Policy"), keyId }.Order(StringComparer.Ordinal), dependsOn.Order(StringComparer.Ordinal));
     }
 
     [Fact]
-    public void UploadsTopicPolicy_S3Notification_LetsOnlyTheOriginalsBucketPublish()
+    public void OriginalsName_Generated_IsTheStackNameAccountAndAStackIdFragment()
     {
-        var topicId = _s.LogicalId("Uploads");
-        var (policyId, _) = Assert.Single(_s.OfType("AWS::SNS::TopicPolicy"), p => Many(p.Resource["Properties"]!["Topics"]).Any(t => Same(t, Ref(topicId))));
-        var statements = _s.Properties(policyId)["PolicyDocument"]!["Statement"]!.AsArray();
-        Assert.True(statements.Any(s =>
-            (string?)s!["Effect"] == "Allow"
-            && Strings(s["Action"]).SequenceEqual(["sns:Publish"])
-            && (string?)s["Principal"]?["Service"] == "s3.amazonaws.com"
-            && Same(s["Resource"], Ref(topicId))
-            && Same(s["Condition"]?["ArnLike"]?["aws:SourceArn"], GetAtt(Originals, "Arn"))), statements.ToJsonString());
-        Assert.Single(statements, s => (string?)s!["Effect"] == "Allow");
+        var name = _s.Properties(Originals)["BucketName"]!;
+        var parts = name["Fn::Join"]![1]!.AsArray();
+        Assert.Equal("-", (string?)name["Fn::Join"]![0]);
+        Assert.Equal("imagepipeline-originals", (string?)parts[0]);
+        Assert.True(Same(parts[1], Ref("AWS::AccountId")));
+        // The first group of the stack id's UUID (…:stack/NAME/UUID): a new value for every stack created.
+        var fragment = JsonNode.Parse("""
+            {"Fn::Select":[0,{"Fn::Split":["-",{"Fn::Select":[2,{"Fn::Split":["/",{"Ref":"AWS::StackId"}]}]}]}]}
+            """);
+        Assert.True(Same(parts[2], fragment), parts[2]!.ToJsonString());
+        Assert.Equal(3, parts.Count);
+    }
+
+    [Theory]
+    [InlineData("UploadsTopicKey")]
+    [InlineData("Uploads")]
+    public void PublishPolicies_S3Notification_OnlyTheOriginalsBucketOfThisAccount(string holder)
+    {
+        // The topic's policy and the key's policy: S3 may publish (and encrypt) for the originals bucket only, named by
+        // the very expression of its BucketName (not a reference, which would be a cycle), and only in this account.
+        JsonArray statements;
+        string[] actions;
+        if (holder == "Uploads")
+        {
+            var topicId = _s.LogicalId("Uploads");
+            var (policyId, _) = Assert.Single(_s.OfType("AWS::SNS::TopicPolicy"), p => Many(p.Resource["Properties"]!["Topics"]).Any(t => Same(t, Ref(topicId))));
+            statements = _s.Properties(policyId)["PolicyDocument"]!["Statement"]!.AsArray();
+            actions = ["sns:Publish"];
+        }
+        else
+        {
+            statements = _s.Properties(_s.LogicalId(holder))["KeyPolicy"]!["Statement"]!.AsArray();
+            actions = ["kms:GenerateDataKey*", "kms:Decrypt"];
+        }
+
+        var fromS3 = Assert.Single(statements, s => s!["Principal"] is JsonObject principal && (string?)principal["Service"] == "s3.amazonaws.com")!;
+        Assert.Equal("Allow", (string?)fromS3["Effect"]);
+        Assert.Equal(actions, Strings(fromS3["Action"]));
+        Assert.True(Same(fromS3["Condition"]!["StringEquals"]!["aws:SourceAccount"], Ref("AWS::AccountId")));
+        var expectedArn = new JsonObject
+        {
+            ["Fn::Join"] = new JsonArray("", new JsonArray("arn:", Ref("AWS::Partition"), ":s3:::", _s.Properties(Originals)["BucketName"]!.DeepClone())),
+        };
+        Assert.True(Same(fromS3["Condition"]!["ArnLike"]!["aws:SourceArn"], expectedArn), fromS3["Condition"]!.ToJsonString());
+        Assert.False(Contains(fromS3, Ref(Originals)));
+        Assert.False(Contains(fromS3, GetAtt(Originals, "Arn")));
+        if (holder == "Uploads")
+        {
+            Assert.Single(statements, s => (string?)s!["Effect"] == "Allow");
+        }
     }
 
     [Theory]
@@ -254,12 +294,9 @@ public sealed class AwsStackTests(SynthesizedStacks stacks)
     [Fact]
     public void Policies_Everywhere_GrantNoDeleteObjectVersionOnOriginals()
     {
-        var covering = PolicyStatements.StatementsCovering(_s, "s3:DeleteObjectVersion");
-        Assert.DoesNotContain(covering, c => PolicyStatements.Mentions(c.Statement, Originals) || PolicyStatements.AnyResourceIsStar(c.Statement));
-        // The one left is aws-cdk-lib's web deployment on the (unversioned) web bucket: it replaces the page's files.
-        var (policyId, statement) = Assert.Single(covering);
-        Assert.Contains("BucketDeployment", policyId, StringComparison.Ordinal);
-        Assert.All(Many(statement["Resource"]), r => Assert.True(Contains(r, GetAtt(_s.LogicalId("Web"), "Arn"))));
+        // No statement anywhere (role, bucket or managed policy) can delete an object version: no helper function holds
+        // s3:DeleteObject* any more (the web deployment and the auto-delete handler are gone).
+        Assert.Empty(PolicyStatements.StatementsCovering(_s, "s3:DeleteObjectVersion"));
     }
 
     [Theory]
@@ -330,8 +367,8 @@ public sealed class AwsStackTests(SynthesizedStacks stacks)
             Assert.True(group.Resource["Properties"]!["RetentionInDays"]!.GetValue<int>() > 0, id);
         }
 
-        // Our four, the web deployment's and S3 notifications' handlers (the last two belong to aws-cdk-lib).
-        Assert.Equal(6, _s.OfType("AWS::Lambda::Function").Count);
+        // Our four and nothing else: no handler function of aws-cdk-lib.
+        Assert.Equal(4, _s.OfType("AWS::Lambda::Function").Count);
     }
 
     [Fact]
@@ -414,19 +451,14 @@ public sealed class AwsStackTests(SynthesizedStacks stacks)
     [Fact]
     public void Policies_Everywhere_HaveNoWildcardActionsOrResourcesBeyondCdkHelpers()
     {
-        // What aws-cdk-lib's own helpers need on "*": S3 notifications are configured on a bucket the handler learns at
-        // run time, and CloudFront invalidations cannot be scoped to a distribution.
-        string[] allowedOnAnyResource = ["s3:PutBucketNotification", "cloudfront:GetInvalidation,cloudfront:CreateInvalidation"];
+        // With aws-cdk-lib's helper functions gone, no statement needs "*" as its resource.
         foreach (var (_, policy) in _s.OfType("AWS::IAM::Policy"))
         {
             foreach (var statement in policy["Properties"]!["PolicyDocument"]!["Statement"]!.AsArray())
             {
                 var actions = Strings(statement!["Action"]);
                 Assert.DoesNotContain(actions, a => a == "*" || a.EndsWith(":*", StringComparison.Ordinal));
-                if (Many(statement["Resource"]).Any(r => r is JsonValue v && v.GetValue<string>() == "*"))
-                {
-                    Assert.Contains(string.Join(',', actions), allowedOnAnyResource);
-                }
+                Assert.DoesNotContain(Many(statement["Resource"]), r => r is JsonValue v && v.GetValue<string>() == "*");
             }
         }
     }
@@ -454,14 +486,12 @@ public sealed class AwsStackTests(SynthesizedStacks stacks)
     }
 
     [Fact]
-    public void HttpApi_Default_IsThrottledLoggedAndOpenOnlyToTheWebPage()
+    public void HttpApi_Default_IsThrottledLoggedAndWithoutCors()
     {
         _s.Template.ResourceCountIs("AWS::ApiGatewayV2::Api", 1);
         var (_, api) = Assert.Single(_s.OfType("AWS::ApiGatewayV2::Api"));
-        var cors = api["Properties"]!["CorsConfiguration"]!;
-        var origin = Assert.Single(Many(cors["AllowOrigins"]));
-        Assert.True(Contains(origin, GetAtt(_s.LogicalId("WebDistribution"), "DomainName")));
-        Assert.False(AnyString(cors["AllowOrigins"], s => s.Contains('*', StringComparison.Ordinal)));
+        // The page calls the API on its own origin (CloudFront): no CORS without development origins.
+        Assert.Null(api["Properties"]!["CorsConfiguration"]);
 
         _s.Template.HasResourceProperties("AWS::ApiGatewayV2::Stage", Match.ObjectLike(new Dictionary<string, object>
         {
@@ -483,29 +513,96 @@ public sealed class AwsStackTests(SynthesizedStacks stacks)
     }
 
     [Fact]
-    public void WebPage_Always_IsPrivateBehindCloudFrontWithGeneratedConfig()
+    public void WebPage_BehindCloudFront_SharesTheApiOriginWithoutBucketOrHelper()
     {
-        var webBucket = _s.LogicalId("Web");
         var distribution = _s.Properties(_s.LogicalId("WebDistribution"))["DistributionConfig"]!;
-        Assert.Equal("index.html", (string?)distribution["DefaultRootObject"]);
-        Assert.Equal("redirect-to-https", (string?)distribution["DefaultCacheBehavior"]!["ViewerProtocolPolicy"]);
+        // One origin, the HTTP API, over HTTPS: the api function serves the page (outside /v1) and the API.
         var origin = Assert.Single(distribution["Origins"]!.AsArray())!;
-        Assert.True(Same(origin["DomainName"], GetAtt(webBucket, "RegionalDomainName")));
-        Assert.NotNull(origin["OriginAccessControlId"]);
-        _s.Template.ResourceCountIs("AWS::CloudFront::OriginAccessControl", 1);
+        Assert.True(Contains(origin["DomainName"], Ref(_s.LogicalId("HttpApi"))));
+        Assert.True(AnyString(origin["DomainName"], s => s == ".execute-api."));
+        Assert.Equal("https-only", (string?)origin["CustomOriginConfig"]!["OriginProtocolPolicy"]);
+        Assert.Equal(["TLSv1.2"], Strings(origin["CustomOriginConfig"]!["OriginSSLProtocols"]));
+        Assert.Null(origin["S3OriginConfig"]);
+        Assert.Empty(_s.OfType("AWS::CloudFront::OriginAccessControl"));
+        Assert.Empty(_s.OfType("Custom::CDKBucketDeployment"));
+        Assert.Empty(_s.OfType("AWS::Lambda::LayerVersion"));
 
-        var csp = Assert.Single(_s.OfType("AWS::CloudFront::ResponseHeadersPolicy")).Resource["Properties"]!
-            ["ResponseHeadersPolicyConfig"]!["SecurityHeadersConfig"]!["ContentSecurityPolicy"]!["ContentSecurityPolicy"];
-        Assert.True(AnyString(csp, s => s.StartsWith("default-src 'self';", StringComparison.Ordinal)));
-        Assert.True(AnyString(csp, s => s.Contains("object-src 'none'", StringComparison.Ordinal)));
-        Assert.Equal(distribution["DefaultCacheBehavior"]!["ResponseHeadersPolicyId"]!.ToJsonString(),
-            Ref(Assert.Single(_s.OfType("AWS::CloudFront::ResponseHeadersPolicy")).Id).ToJsonString());
+        const string cachingDisabled = "4135ea2d-6df8-44a3-9df3-4b5a84be39ad";
+        const string allViewerExceptHostHeader = "b689b0a8-53d0-40ab-baf2-68738e2966ac";
+        var headersPolicy = Ref(Assert.Single(_s.OfType("AWS::CloudFront::ResponseHeadersPolicy")).Id);
 
-        var deployment = Assert.Single(_s.OfType("Custom::CDKBucketDeployment")).Resource["Properties"]!;
-        Assert.True(Same(deployment["DestinationBucketName"], Ref(webBucket)));
-        // config.json is generated from the API's endpoint at deploy time.
-        Assert.True(Contains(deployment["SourceMarkers"], GetAtt(_s.LogicalId("HttpApi"), "ApiEndpoint")));
+        // /v1/*: never cached, every method, every viewer header but Host (API Gateway needs its own).
+        var api = Assert.Single(distribution["CacheBehaviors"]!.AsArray())!;
+        Assert.Equal("/v1/*", (string?)api["PathPattern"]);
+        Assert.Equal(["GET", "HEAD", "OPTIONS", "PUT", "PATCH", "POST", "DELETE"], Strings(api["AllowedMethods"]));
+        Assert.Equal(cachingDisabled, (string?)api["CachePolicyId"]);
+        Assert.Equal(allViewerExceptHostHeader, (string?)api["OriginRequestPolicyId"]);
+        Assert.Equal("https-only", (string?)api["ViewerProtocolPolicy"]);
+        Assert.True(Same(api["ResponseHeadersPolicyId"], headersPolicy));
+
+        // Everything else is the page: the function's no-cache and ETag decide (nothing is stored at the edge for longer
+        // than the origin allows), conditional requests reach the function, and the security headers are added.
+        var page = distribution["DefaultCacheBehavior"]!;
+        Assert.Equal(["GET", "HEAD"], Strings(page["AllowedMethods"]));
+        Assert.Equal("redirect-to-https", (string?)page["ViewerProtocolPolicy"]);
+        Assert.Equal(allViewerExceptHostHeader, (string?)page["OriginRequestPolicyId"]);
+        Assert.True(Same(page["ResponseHeadersPolicyId"], headersPolicy));
+        var (cacheId, cache) = Assert.Single(_s.OfType("AWS::CloudFront::CachePolicy"));
+        Assert.True(Same(page["CachePolicyId"], Ref(cacheId)));
+        var cacheConfig = cache["Properties"]!["CachePolicyConfig"]!;
+        Assert.Equal(0, cacheConfig["MinTTL"]!.GetValue<int>());
+        Assert.Equal(0, cacheConfig["DefaultTTL"]!.GetValue<int>());
+        Assert.Null(distribution["DefaultRootObject"]);
+
+        // No page bucket: the three buckets are originals, derived and access logs.
+        Assert.DoesNotContain(_s.Stack.Node.Children, c => c.Node.Id == "Web");
     }
+
+    [Fact]
+    public void WebPage_Headers_CarryTheCspTheFunctionSends()
+    {
+        var headers = Assert.Single(_s.OfType("AWS::CloudFront::ResponseHeadersPolicy")).Resource["Properties"]!["ResponseHeadersPolicyConfig"]!["SecurityHeadersConfig"]!;
+        var csp = headers["ContentSecurityPolicy"]!;
+        Assert.True(csp["Override"]!.GetValue<bool>());
+        Assert.Equal("DENY", (string?)headers["FrameOptions"]!["FrameOption"]);
+        Assert.Equal("no-referrer", (string?)headers["ReferrerPolicy"]!["ReferrerPolicy"]);
+        Assert.True(headers["ContentTypeOptions"]!["Override"]!.GetValue<bool>());
+        Assert.Equal(31536000, headers["StrictTransportSecurity"]!["AccessControlMaxAgeSec"]!.GetValue<int>());
+
+        // The api function gets the same policy (for the page requested from the API's own URL) and its page folder.
+        var environment = Function("api").Properties["Environment"]!["Variables"]!;
+        Assert.True(Same(environment[ImagePipelineStack.WebContentSecurityPolicyVariable], csp["ContentSecurityPolicy"]));
+        Assert.Equal("wwwroot", (string?)environment[ImagePipelineStack.WebRootVariable]);
+
+        // …which is the policy the page responder builds for the region's S3 hosts.
+        var resolved = Resolve(csp["ContentSecurityPolicy"]!, new() { ["AWS::Region"] = "eu-west-1", ["AWS::URLSuffix"] = "amazonaws.com" });
+        Assert.Equal(ImagePipeline.Http.StaticPage.ContentSecurityPolicy(ImagePipeline.Http.StaticPage.S3Sources("eu-west-1")), resolved);
+        Assert.StartsWith("default-src 'self';", resolved, StringComparison.Ordinal);
+        Assert.Contains("object-src 'none'", resolved, StringComparison.Ordinal);
+        Assert.DoesNotContain("execute-api", resolved, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public void Functions_DependsOn_OnlyTheirPolicy()
+    {
+        // The role is referenced by the Role property already (cfn-lint W3005); the policy must exist before the function runs.
+        foreach (var handler in PipelineEnvironment.Handlers)
+        {
+            var (id, function) = Function(handler);
+            var roleId = ((string?)function["Role"]!["Fn::GetAtt"]![0])!;
+            var policy = Assert.Single(_s.OfType("AWS::IAM::Policy"), p => Contains(p.Resource["Properties"]!["Roles"], Ref(roleId)));
+            Assert.Equal([policy.Id], Strings(_s.Resources[id]!["DependsOn"]));
+        }
+    }
+
+    private static string Resolve(JsonNode node, Dictionary<string, string> pseudo) => node switch
+    {
+        JsonValue v => v.GetValue<string>(),
+        JsonObject o when o["Ref"] is { } r => pseudo[r.GetValue<string>()],
+        JsonObject o when o["Fn::Join"] is JsonArray join =>
+            string.Join(join[0]!.GetValue<string>(), join[1]!.AsArray().Select(p => Resolve(p!, pseudo))),
+        _ => throw new InvalidOperationException("Cannot resolve " + node.ToJsonString()),
+    };
 
     [Fact]
     public void Alarms_Always_WatchDeadLettersErrorsAndThrottles()

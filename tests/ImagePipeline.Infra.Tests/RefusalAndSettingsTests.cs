@@ -46,12 +46,44 @@ public sealed class RefusalAndSettingsTests(SynthesizedStacks stacks)
     [InlineData(StackSettings.ObjectExpiryDaysKey, "ten")]
     [InlineData(StackSettings.NamePrefixKey, "1abc")]
     [InlineData(StackSettings.NamePrefixKey, "a_b")]
+    [InlineData(StackSettings.NamePrefixKey, "xn--abc")]
+    [InlineData(StackSettings.NamePrefixKey, "sthree")]
+    [InlineData(StackSettings.OriginalsBucketNameKey, "Upper-Case")]
+    [InlineData(StackSettings.OriginalsBucketNameKey, "ab")]
+    [InlineData(StackSettings.OriginalsBucketNameKey, "a..b")]
+    [InlineData(StackSettings.OriginalsBucketNameKey, "bucket-")]
+    [InlineData(StackSettings.OriginalsBucketNameKey, "arn:aws:s3:::bucket")]
     public void FromContext_InvalidValue_NamesTheContextKey(string key, string value)
     {
         var error = Assert.Throws<ArgumentException>(() => StackSettings.FromContext(k => k == key ? value : null, _ => null));
         Assert.Contains($"'{key}'", error.Message, StringComparison.Ordinal);
         Assert.Contains(value, error.Message, StringComparison.Ordinal);
     }
+
+    [Fact]
+    public void FromContext_OriginalsBucketName_IsKeptForAnUpgradedStack()
+    {
+        var settings = StackSettings.FromContext(k => k == StackSettings.OriginalsBucketNameKey ? " imagepipeline-originals63ba965b-1x2y3z4w5v6u " : null, _ => null);
+        Assert.Equal("imagepipeline-originals63ba965b-1x2y3z4w5v6u", settings.OriginalsBucketName);
+        Assert.Null(StackSettings.FromContext(_ => null, _ => null).OriginalsBucketName);
+    }
+
+    [Theory]
+    [InlineData("ImagePipeline", "imagepipeline")]
+    [InlineData("ci-ImagePipeline", "ci-imagepipeline")]
+    [InlineData("abcdefghijklmnopqrst-ImagePipeline", "abcdefghijklmnopqrst-imagepipel")]
+    [InlineData("abcdefghijklmnopqr--ImagePipeline", "abcdefghijklmnopqr--imagepipeli")]
+    [InlineData("abcdefghijklmnopqrstuvwxyz0123-ImagePipeline", "abcdefghijklmnopqrstuvwxyz0123")]
+    public void OriginalsName_AnyStackName_FitsSixtyThreeCharacters(string stackName, string expected)
+    {
+        var part = PipelineStorage.StackPart(stackName);
+
+        Assert.Equal(expected, part);
+        // stack part, "-originals", "-" + 12-digit account, "-" + 8-digit fragment
+        Assert.True(part.Length + "-originals".Length + 13 + 9 <= 63, part);
+        Assert.False(part.EndsWith('-'));
+    }
+
 
     [Fact]
     public void FromContext_DestroyWithoutProtectionFlag_TurnsProtectionOff()

@@ -1,11 +1,22 @@
 using System.Text.Json.Nodes;
 using Amazon.CDK;
 using Amazon.CDK.Assertions;
+using Amazon.CDK.CXAPI;
+using Cdklabs.CdkNag;
 
 namespace ImagePipeline.Infra.Tests;
 
-/// <summary>A synthesized stack: the construct, its template as assertions and as JSON.</summary>
-public sealed record Synthesized(ImagePipelineStack Stack, Template Template, JsonObject Json)
+/// <summary>
+/// A synthesized stack: the construct, its template as assertions and as JSON, where the template was written, and what
+/// cdk-nag's AWS Solutions checks reported on it during that synthesis.
+/// </summary>
+public sealed record Synthesized(
+    string Name,
+    ImagePipelineStack Stack,
+    Template Template,
+    JsonObject Json,
+    string TemplatePath,
+    IReadOnlyList<ISynthesisMessage> Messages)
 {
     public JsonObject Resources => Json["Resources"]!.AsObject();
 
@@ -27,17 +38,26 @@ public sealed record Synthesized(ImagePipelineStack Stack, Template Template, Js
         var resource = (CfnElement)(construct.Node.DefaultChild ?? construct);
         return Stack.GetLogicalId(resource);
     }
+
+    public override string ToString() => Name;
 }
 
 /// <summary>
 /// Synthesizes the stack once per configuration for the whole assembly (a synthesis costs seconds of node time), with a
-/// prepared function package, and keeps jsii's scratch files (~66 MB a start) in a folder of the test output that is
-/// emptied at start and at the end.
+/// prepared function package and cdk-nag's AWS Solutions checks applied, and keeps jsii's scratch files (~66 MB a start)
+/// in a folder of the test output that is emptied at start and at the end. Each template is checked by every test that
+/// needs it (properties, cdk-nag's findings, cfn-lint, runtimes) from this one synthesis.
 /// </summary>
 public sealed class SynthesizedStacks : IDisposable
 {
-    private readonly Lazy<Synthesized> _aws;
-    private readonly Lazy<Synthesized> _localStack;
+    /// <summary>The configurations, by name: target × removal policy, plus a stack upgraded from before the bucket was named.</summary>
+    public static IReadOnlyList<string> Configurations { get; } = ["aws-retain", "aws-destroy", "localstack-destroy", "localstack-retain", "aws-upgraded"];
+
+    /// <summary>The originals bucket name the upgraded configuration keeps (as an existing stack's output would give it).</summary>
+    public const string ExistingOriginalsBucket = "imagepipeline-originals63ba965b-1abcdefghijk";
+
+    private readonly Dictionary<string, Lazy<Synthesized>> _stacks;
+    private readonly Lazy<CfnLintReport> _lint;
 
     public SynthesizedStacks()
     {
@@ -53,16 +73,35 @@ public sealed class SynthesizedStacks : IDisposable
         _ = Directory.CreateDirectory(PackageFolder);
         File.WriteAllText(Path.Combine(PackageFolder, "bootstrap"), "#!/bin/sh\n");
 
-        _aws = new(() => Synthesize(new() { [StackSettings.AnonymousApiKey] = "true" }));
-        _localStack = new(() => Synthesize(new()
+        _stacks = new(StringComparer.Ordinal)
         {
-            [StackSettings.AnonymousApiKey] = "true",
-            [StackSettings.TargetKey] = "localstack",
-            [StackSettings.RemovalPolicyKey] = "destroy",
-            [StackSettings.DevOriginsKey] = "http://localhost:5173, http://127.0.0.1:5080",
-            [StackSettings.ObjectExpiryDaysKey] = "7",
-            [StackSettings.NamePrefixKey] = "ci",
-        }));
+            ["aws-retain"] = new(() => Synthesize("aws-retain", new() { [StackSettings.AnonymousApiKey] = "true" })),
+            ["aws-destroy"] = new(() => Synthesize("aws-destroy", new()
+            {
+                [StackSettings.AnonymousApiKey] = "true",
+                [StackSettings.RemovalPolicyKey] = "destroy",
+            })),
+            ["localstack-destroy"] = new(() => Synthesize("localstack-destroy", new()
+            {
+                [StackSettings.AnonymousApiKey] = "true",
+                [StackSettings.TargetKey] = "localstack",
+                [StackSettings.RemovalPolicyKey] = "destroy",
+                [StackSettings.DevOriginsKey] = "http://localhost:5173, http://127.0.0.1:5080",
+                [StackSettings.ObjectExpiryDaysKey] = "7",
+                [StackSettings.NamePrefixKey] = "ci",
+            })),
+            ["localstack-retain"] = new(() => Synthesize("localstack-retain", new()
+            {
+                [StackSettings.AnonymousApiKey] = "true",
+                [StackSettings.TargetKey] = "localstack",
+            })),
+            ["aws-upgraded"] = new(() => Synthesize("aws-upgraded", new()
+            {
+                [StackSettings.AnonymousApiKey] = "true",
+                [StackSettings.OriginalsBucketNameKey] = ExistingOriginalsBucket,
+            })),
+        };
+        _lint = new(() => CfnLintReport.Run(() => [.. Configurations.Select(Get)]));
     }
 
     public string ScratchRoot { get; }
@@ -70,10 +109,16 @@ public sealed class SynthesizedStacks : IDisposable
     public string PackageFolder { get; }
 
     /// <summary>The default deployment to AWS (with the required -c anonymousApi=true).</summary>
-    public Synthesized Aws => _aws.Value;
+    public Synthesized Aws => Get("aws-retain");
 
     /// <summary>target=localstack, removalPolicy=destroy, dev origins, object expiry and a name prefix.</summary>
-    public Synthesized LocalStack => _localStack.Value;
+    public Synthesized LocalStack => Get("localstack-destroy");
+
+    /// <summary>A configuration of <see cref="Configurations"/>, synthesized on first use.</summary>
+    public Synthesized Get(string configuration) => _stacks[configuration].Value;
+
+    /// <summary>cfn-lint over every configuration's template, run once (synthesizing those not made yet).</summary>
+    public CfnLintReport Lint => _lint.Value;
 
     /// <summary>A new app with the prepared package and <paramref name="context"/>.</summary>
     public App NewApp(Dictionary<string, object> context)
@@ -86,13 +131,16 @@ public sealed class SynthesizedStacks : IDisposable
         });
     }
 
-    public Synthesized Synthesize(Dictionary<string, object> context)
+    private Synthesized Synthesize(string name, Dictionary<string, object> context)
     {
         var app = NewApp(context);
         var stack = ImagePipelineApp.AddStack(app);
+        Aspects.Of(app).Add(new AwsSolutionsChecks(new NagPackProps { Verbose = true }));
         var assembly = app.Synth();
-        var text = File.ReadAllText(assembly.GetStackByName(stack.StackName).TemplateFullPath);
-        return new Synthesized(stack, Template.FromString(text), JsonNode.Parse(text)!.AsObject());
+        var artifact = assembly.GetStackByName(stack.StackName);
+        var path = artifact.TemplateFullPath;
+        var text = File.ReadAllText(path);
+        return new Synthesized(name, stack, Template.FromString(text), JsonNode.Parse(text)!.AsObject(), path, artifact.Messages);
     }
 
     public void Dispose() => DeleteScratch();
