@@ -59,6 +59,19 @@ public sealed partial class WorkflowTests
     }
 
     [Fact]
+    public void Ci_TestJob_InstallsAPinnedCfnLintAndRequiresIt()
+    {
+        var job = Map(Map(Load("ci.yml"), "jobs"), "test");
+        var steps = Steps(job).ToList();
+        var install = steps.FindIndex(s => Get(s, "run")?.ToString().Contains("pip install", StringComparison.Ordinal) == true);
+        var suite = steps.FindIndex(s => Get(s, "run")?.ToString() == "bash .ci/run");
+        Assert.InRange(install, 0, suite - 1);
+        Assert.Matches(@"cfn-lint==\d+\.\d+\.\d+", Get(steps[install], "run")!.ToString());
+        Assert.Equal("1", Get(Get(steps[suite], "env")!, CfnLintReport.RequireVariable)?.ToString());
+        Assert.Contains("cfn-lint --config-file infra/cfn-lint.yaml", Runs(job), StringComparison.Ordinal);
+    }
+
+    [Fact]
     public void Ci_AotJob_PublishesTheFunctionsNatively()
     {
         var runs = Runs(Map(Map(Load("ci.yml"), "jobs"), "aot"));
