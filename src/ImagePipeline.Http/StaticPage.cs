@@ -255,7 +255,9 @@ public sealed partial class StaticPage
 
     private static string Shorten(string text) => text.Length <= 16 ? text : text[..16] + "…";
 
-    [GeneratedRegex("^[A-Za-z0-9_-]+\\.js$")]
+    // A module's name: letters, digits, '_' and '-', dot-separated (e.g. a vendored lib.min.js), ending in .js; never a
+    // leading dot (hidden files) or an empty part ("..").
+    [GeneratedRegex("^[A-Za-z0-9_-]+(?:\\.[A-Za-z0-9_-]+)*\\.js$")]
     private static partial Regex ModuleName();
 
     [GeneratedRegex("^[a-z0-9]+(?:[.-][a-z0-9]+)*$")]

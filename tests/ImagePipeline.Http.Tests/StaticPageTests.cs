@@ -18,10 +18,13 @@ public sealed class StaticPageTests : IDisposable
         Write("www/config.json", "{ \"apiBaseUrl\": \"\" }");
         Write("www/js/api.js", "export const x = 1;");
         Write("www/js/gallery-view.js", "export const y = 2;");
+        Write("www/js/vendor.min.js", "export const z = 3;");
         // In the folder but not part of the page: never served.
         Write("www/js/notes.txt", Secret);
         Write("www/js/nested/deep.js", Secret);
         Write("www/js/.hidden.js", Secret);
+        Write("www/js/two..dots.js", Secret);
+        Write("www/js/module.js.map", Secret);
         Write("www/secret.txt", Secret);
         Write("www/.env", Secret);
         Write("www/appsettings.json", Secret);
@@ -68,6 +71,7 @@ public sealed class StaticPageTests : IDisposable
     [InlineData("/app.js", "text/javascript; charset=utf-8", "import './js/api.js';")]
     [InlineData("/js/api.js", "text/javascript; charset=utf-8", "export const x = 1;")]
     [InlineData("/js/gallery-view.js", "text/javascript; charset=utf-8", "export const y = 2;")]
+    [InlineData("/js/vendor.min.js", "text/javascript; charset=utf-8", "export const z = 3;")]
     [InlineData("/app.css", "text/css; charset=utf-8", "body { margin: 0 }")]
     [InlineData("/favicon.svg", "image/svg+xml", "<svg xmlns=\"http://www.w3.org/2000/svg\"/>")]
     [InlineData("/config.json", "application/json; charset=utf-8", "{ \"apiBaseUrl\": \"\" }")]
@@ -149,6 +153,8 @@ public sealed class StaticPageTests : IDisposable
     [InlineData("/js/notes.txt")]
     [InlineData("/js/nested/deep.js")]
     [InlineData("/js/.hidden.js")]
+    [InlineData("/js/two..dots.js")]
+    [InlineData("/js/module.js.map")]
     [InlineData("/js/")]
     [InlineData("/js")]
     [InlineData("/../secret.txt")]
@@ -192,7 +198,7 @@ public sealed class StaticPageTests : IDisposable
         var page = StaticPage.Load(Root);
 
         Assert.Equal(
-            ["/app.css", "/app.js", "/config.json", "/favicon.svg", "/index.html", "/js/api.js", "/js/gallery-view.js"],
+            ["/app.css", "/app.js", "/config.json", "/favicon.svg", "/index.html", "/js/api.js", "/js/gallery-view.js", "/js/vendor.min.js"],
             page.Paths.Order(StringComparer.Ordinal));
     }
 
