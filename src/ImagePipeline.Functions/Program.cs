@@ -5,7 +5,7 @@ using ImagePipeline.Functions.Observability;
 using ImagePipeline.Functions.Runtime;
 using ImagePipeline.Imaging;
 
-// The bootstrap of the provided.al2023 custom runtime: one executable for the three functions, chosen by _HANDLER.
+// The bootstrap of the provided.al2023 custom runtime: one executable for the four functions, chosen by _HANDLER.
 // First, before threads allocate: one malloc arena per core instead of eight (see ProcessMemory).
 ProcessMemory.CapMallocArenas();
 

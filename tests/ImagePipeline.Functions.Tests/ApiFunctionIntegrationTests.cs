@@ -1,4 +1,7 @@
 using System.Text.Json;
+using ImagePipeline.Core;
+using ImagePipeline.Core.Catalog;
+using ImagePipeline.Core.Events;
 using ImagePipeline.Core.Storage;
 using ImagePipeline.Emulators;
 using ImagePipeline.Functions.Events;
@@ -170,6 +173,76 @@ public sealed class ApiFunctionIntegrationTests(PublishedPackage package, AwsEmu
             .Where(l => l.TryGetProperty("messageTemplate", out var t) && t.GetString() == "{Method} {Path} answered {Status} in {ElapsedMs:0.0} ms")
             .ToList();
         Assert.Equal(expected, requestLogs.Select(l => l.GetProperty("requestId").GetString()).Order(StringComparer.Ordinal));
+    }
+
+    [Fact]
+    public async Task Api_ReprocessFailedImage_202OnlyTheFailedStagesQueueGetsTheEventAndItsStageMakesTheImageReady()
+    {
+        var deployment = await Deployment.CreateAsync(emulators, Token);
+        var (id, body) = await deployment.SeedAsync("photos/portrait-6.jpg", Token);
+        var etag = Assert.Single(S3EventParser.Parse(body)).ETag;
+        await using (var resize = BootstrapProcess.Start(package.Bootstrap, deployment.Environment("resize")))
+        {
+            Assert.Empty(Deployment.Failures((await resize.InvokeAsync(Deployment.SqsBatch(("m-resize", body, 1)))).Body));
+            await resize.StopAsync();
+        }
+
+        // The thumbnail stage gave up after its last receive.
+        Assert.Equal(StageWriteResult.Applied, await deployment.Catalog.ApplyStageAsync(
+            new StageOutcome(id, Stage.Thumbnail, etag, StageState.Failed, null, null, null, null,
+                new StageError("internal", "Processing failed 5 times on a storage or service error."), DateTimeOffset.UtcNow, 1),
+            Token));
+        await using var api = BootstrapProcess.Start(package.Bootstrap, deployment.Environment("api"));
+        var path = $"/v1/images/{ImageIds.Format(id)}/reprocess";
+
+        AssertProblem(await SendAsync(api, "POST", path), 415);
+        var accepted = await SendAsync(api, "POST", path, body: "{}");
+
+        Assert.Equal(202, accepted.Status);
+        Assert.Equal("processing", accepted.Json.GetProperty("status").GetString());
+        Assert.Equal(JsonValueKind.Null, accepted.Json.GetProperty("error").ValueKind);
+        Assert.Equal(["w320", "w640"], accepted.Json.GetProperty("renditions").EnumerateArray().Select(r => r.GetProperty("name").GetString()));
+        var record = (await deployment.Catalog.GetAsync(id, Token))!;
+        Assert.Equal((StageState.Done, StageState.Pending), (record.ResizeState, record.ThumbnailState));
+        Assert.Null(record.ThumbnailError);
+
+        // Only the failed stage's queue got the original's event, marked as a reprocess.
+        Assert.Empty(await deployment.DrainAsync(deployment.ResizeQueue, Token));
+        var queued = Assert.Single(await deployment.DrainAsync(deployment.ThumbnailQueue, Token));
+        var created = Assert.Single(S3EventParser.Parse(queued.Body));
+        Assert.Equal((deployment.Buckets.OriginalsBucket, ObjectKeys.Original(id), etag, true), (created.Bucket, created.Key, created.ETag, created.Reprocess));
+        AssertProblem(await SendAsync(api, "POST", path, body: "{}"), 409, "processing");
+
+        await using (var thumbnail = BootstrapProcess.Start(package.Bootstrap, deployment.Environment("thumbnail")))
+        {
+            var result = await thumbnail.InvokeAsync(Deployment.SqsBatch(("m-reprocess", queued.Body, 1)));
+            Assert.Empty(Deployment.Failures(result.Body));
+            await thumbnail.StopAsync();
+        }
+
+        var ready = await SendAsync(api, "GET", $"/v1/images/{ImageIds.Format(id)}");
+        Assert.Equal("ready", ready.Json.GetProperty("status").GetString());
+        Assert.StartsWith("http", ready.Json.GetProperty("thumbnail").GetProperty("url").GetString(), StringComparison.Ordinal);
+        AssertProblem(await SendAsync(api, "POST", path, body: "{}"), 409, "ready");
+        AssertProblem(await SendAsync(api, "POST", $"/v1/images/{Guid.CreateVersion7()}/reprocess", body: "{}"), 404);
+        Assert.Empty(await deployment.DrainAsync(deployment.ThumbnailQueue, Token));
+        await api.StopAsync();
+    }
+
+    [Fact]
+    public async Task Api_MissingQueueUrl_InitErrorNamesIt()
+    {
+        var deployment = await Deployment.CreateAsync(emulators, Token);
+        var environment = deployment.Environment("api");
+        environment.Remove("IMAGEPIPELINE_RESIZE_QUEUE_URL");
+        await using var api = BootstrapProcess.Start(package.Bootstrap, environment);
+
+        var error = await api.Runtime.InitError.WaitAsync(TimeSpan.FromSeconds(30), Token);
+
+        Assert.Equal("Runtime.ConfigInvalid", error.ErrorType);
+        Assert.Contains("IMAGEPIPELINE_RESIZE_QUEUE_URL", error.Body, StringComparison.Ordinal);
+        Assert.NotEqual(0, await api.WaitForExitAsync(TimeSpan.FromSeconds(30)));
+        await api.StopAsync();
     }
 
     [Fact]

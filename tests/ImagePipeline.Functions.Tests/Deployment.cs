@@ -13,19 +13,25 @@ using ImagePipeline.Functions.Events;
 namespace ImagePipeline.Functions.Tests;
 
 /// <summary>
-/// A fresh deployment on the emulators for one test: its own buckets and table, the environment a function of it gets
-/// (as the CDK stack would set it), and helpers to seed images and build the events SQS and API Gateway would send.
+/// A fresh deployment on the emulators for one test: its own buckets, table and stage queues, the environment a function
+/// of it gets (as the CDK stack would set it), and helpers to seed images and build the events SQS and API Gateway would
+/// send.
 /// </summary>
 internal sealed class Deployment
 {
     public static readonly string CursorKey = Convert.ToBase64String(Enumerable.Range(0, 32).Select(i => (byte)(i * 7)).ToArray());
 
-    private Deployment(AwsEmulators emulators, S3StoreOptions buckets, string table)
+    private Deployment(AwsEmulators emulators, S3StoreOptions buckets, string table, Uri resizeQueue, Uri thumbnailQueue)
     {
         Emulators = emulators;
         Buckets = buckets;
         Table = table;
         Catalog = new DynamoImageCatalog(emulators.DynamoDb, table);
+        ResizeQueue = resizeQueue;
+        ThumbnailQueue = thumbnailQueue;
+        var suffix = Guid.NewGuid().ToString("N")[..12];
+        ResizeDeadLetterQueueArn = SqsFake.QueueArn("resize-dlq-" + suffix, emulators.Region);
+        ThumbnailDeadLetterQueueArn = SqsFake.QueueArn("thumbnail-dlq-" + suffix, emulators.Region);
     }
 
     public AwsEmulators Emulators { get; }
@@ -36,8 +42,21 @@ internal sealed class Deployment
 
     public DynamoImageCatalog Catalog { get; }
 
+    /// <summary>The resize stage's queue (where reprocessing sends).</summary>
+    public Uri ResizeQueue { get; }
+
+    /// <summary>The thumbnail stage's queue.</summary>
+    public Uri ThumbnailQueue { get; }
+
+    /// <summary>The resize stage's dead-letter queue, as the deadletter function's event source names it.</summary>
+    public string ResizeDeadLetterQueueArn { get; }
+
+    /// <summary>The thumbnail stage's dead-letter queue.</summary>
+    public string ThumbnailDeadLetterQueueArn { get; }
+
     public static async Task<Deployment> CreateAsync(AwsEmulators emulators, CancellationToken cancellationToken) =>
-        new(emulators, await emulators.CreateBucketsAsync(cancellationToken), await emulators.CreateTableAsync(cancellationToken));
+        new(emulators, await emulators.CreateBucketsAsync(cancellationToken), await emulators.CreateTableAsync(cancellationToken),
+            (await emulators.CreateQueueAsync("resize", cancellationToken)).Url, (await emulators.CreateQueueAsync("thumbnail", cancellationToken)).Url);
 
     /// <summary>The function's environment: emulator endpoints and credentials, names, and the handler.</summary>
     public Dictionary<string, string> Environment(string handler)
@@ -53,6 +72,14 @@ internal sealed class Deployment
         if (handler == "api")
         {
             environment[PipelineEnvironment.CursorKey] = CursorKey;
+            environment[PipelineEnvironment.ResizeQueueUrl] = ResizeQueue.ToString();
+            environment[PipelineEnvironment.ThumbnailQueueUrl] = ThumbnailQueue.ToString();
+        }
+
+        if (handler == "deadletter")
+        {
+            environment[PipelineEnvironment.ResizeDeadLetterQueueArn] = ResizeDeadLetterQueueArn;
+            environment[PipelineEnvironment.ThumbnailDeadLetterQueueArn] = ThumbnailDeadLetterQueueArn;
         }
 
         return environment;
@@ -88,12 +115,41 @@ internal sealed class Deployment
 
     /// <summary>An SQS event of messages (id, body, receive count).</summary>
     public static string SqsBatch(params (string MessageId, string Body, int ReceiveCount)[] messages) =>
+        SqsBatchFrom([.. messages.Select(m => (m.MessageId, m.Body, m.ReceiveCount, "arn:aws:sqs:us-east-1:000000000000:imagepipeline-test"))]);
+
+    /// <summary>An SQS event of messages (id, body, receive count, the queue's ARN as <c>eventSourceARN</c>).</summary>
+    public static string SqsBatchFrom(params (string MessageId, string Body, int ReceiveCount, string SourceArn)[] messages) =>
         JsonSerializer.Serialize(
             new SqsEvent([.. messages.Select(m => new SqsMessage(
                 m.MessageId, "receipt-" + m.MessageId, m.Body,
                 new SqsMessageAttributes(m.ReceiveCount.ToString(CultureInfo.InvariantCulture), "1763806530123", "AIDAEXAMPLE", "1763806530200"),
-                null, "aws:sqs", "arn:aws:sqs:us-east-1:000000000000:imagepipeline-test", "us-east-1"))]),
+                null, "aws:sqs", m.SourceArn, "us-east-1"))]),
             FunctionJsonContext.Default.SqsEvent);
+
+    /// <summary>
+    /// Takes every message waiting in <paramref name="queue"/> (what the stage's event source would deliver), deleting
+    /// them.
+    /// </summary>
+    public async Task<List<Amazon.SQS.Model.Message>> DrainAsync(Uri queue, CancellationToken cancellationToken)
+    {
+        var messages = new List<Amazon.SQS.Model.Message>();
+        while (true)
+        {
+            var response = await Emulators.Sqs.ReceiveMessageAsync(
+                new Amazon.SQS.Model.ReceiveMessageRequest { QueueUrl = queue.ToString(), MaxNumberOfMessages = 10, MessageSystemAttributeNames = ["All"] },
+                cancellationToken);
+            if (response.Messages is not { Count: > 0 } received)
+            {
+                return messages;
+            }
+
+            messages.AddRange(received);
+            foreach (var message in received)
+            {
+                await Emulators.Sqs.DeleteMessageAsync(queue.ToString(), message.ReceiptHandle, cancellationToken);
+            }
+        }
+    }
 
     /// <summary>An HTTP API payload 2.0 event.</summary>
     public static string ApiEvent(string method, string rawPath, string rawQuery = "", string? body = null, bool base64 = false, string version = "2.0")

@@ -14,6 +14,10 @@ public sealed class FunctionSettingsTests
         [PipelineEnvironment.DerivedBucket] = "derived",
         [PipelineEnvironment.Table] = "images",
         [PipelineEnvironment.CursorKey] = Key,
+        [PipelineEnvironment.ResizeQueueUrl] = "https://sqs.us-east-1.amazonaws.com/123456789012/resize",
+        [PipelineEnvironment.ThumbnailQueueUrl] = "https://sqs.us-east-1.amazonaws.com/123456789012/thumbnail",
+        [PipelineEnvironment.ResizeDeadLetterQueueArn] = "arn:aws:sqs:us-east-1:123456789012:resize-dlq",
+        [PipelineEnvironment.ThumbnailDeadLetterQueueArn] = "arn:aws:sqs:us-east-1:123456789012:thumbnail-dlq",
     };
 
     private static FunctionSettings Read(Dictionary<string, string?> environment) => FunctionSettings.Read(name => environment.GetValueOrDefault(name));
@@ -26,6 +30,52 @@ public sealed class FunctionSettingsTests
         Assert.Equal(("api", "originals", "derived", "images"), (settings.Handler, settings.OriginalsBucket, settings.DerivedBucket, settings.Table));
         Assert.Equal(32, settings.CursorKey!.Length);
         Assert.Equal((5, false, false), (settings.MaxReceives, settings.ExposeGps, settings.S3PathStyle));
+        Assert.Equal(new Uri("https://sqs.us-east-1.amazonaws.com/123456789012/resize"), settings.ResizeQueueUrl);
+        Assert.Equal(new Uri("https://sqs.us-east-1.amazonaws.com/123456789012/thumbnail"), settings.ThumbnailQueueUrl);
+        Assert.Null(settings.ResizeDeadLetterQueueArn);
+    }
+
+    [Fact]
+    public void Read_DeadLetter_QueueArnsAndNoCursorKeyOrQueueUrls()
+    {
+        var environment = Complete("deadletter");
+        environment.Remove(PipelineEnvironment.CursorKey);
+        environment.Remove(PipelineEnvironment.ResizeQueueUrl);
+
+        var settings = Read(environment);
+
+        Assert.Equal(("arn:aws:sqs:us-east-1:123456789012:resize-dlq", "arn:aws:sqs:us-east-1:123456789012:thumbnail-dlq"),
+            (settings.ResizeDeadLetterQueueArn, settings.ThumbnailDeadLetterQueueArn));
+        Assert.Null(settings.CursorKey);
+        Assert.Null(settings.ResizeQueueUrl);
+    }
+
+    [Theory]
+    [InlineData(PipelineEnvironment.ResizeDeadLetterQueueArn)]
+    [InlineData(PipelineEnvironment.ThumbnailDeadLetterQueueArn)]
+    [InlineData(PipelineEnvironment.Table)]
+    public void Read_DeadLetterMissingVariable_MessageNamesIt(string missing)
+    {
+        var environment = Complete("deadletter");
+        environment.Remove(missing);
+
+        var error = Assert.Throws<FunctionConfigurationException>(() => Read(environment));
+
+        Assert.Contains(missing, error.Message, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public void Read_StagesNeedNeitherQueueUrlsNorDeadLetterArns()
+    {
+        var environment = Complete("resize");
+        environment.Remove(PipelineEnvironment.ResizeQueueUrl);
+        environment.Remove(PipelineEnvironment.ThumbnailQueueUrl);
+        environment.Remove(PipelineEnvironment.ResizeDeadLetterQueueArn);
+        environment.Remove(PipelineEnvironment.ThumbnailDeadLetterQueueArn);
+
+        var settings = Read(environment);
+
+        Assert.Equal((null, null, null, null), (settings.ResizeQueueUrl, settings.ThumbnailQueueUrl, settings.ResizeDeadLetterQueueArn, settings.ThumbnailDeadLetterQueueArn));
     }
 
     [Theory]
@@ -34,6 +84,8 @@ public sealed class FunctionSettingsTests
     [InlineData(PipelineEnvironment.DerivedBucket)]
     [InlineData(PipelineEnvironment.Handler)]
     [InlineData(PipelineEnvironment.CursorKey)]
+    [InlineData(PipelineEnvironment.ResizeQueueUrl)]
+    [InlineData(PipelineEnvironment.ThumbnailQueueUrl)]
     public void Read_ApiMissingVariable_MessageNamesIt(string missing)
     {
         var environment = Complete("api");
@@ -61,6 +113,9 @@ public sealed class FunctionSettingsTests
     [InlineData(PipelineEnvironment.MaxReceives, "five")]
     [InlineData(PipelineEnvironment.ExposeGps, "yes")]
     [InlineData(PipelineEnvironment.S3PathStyle, "maybe")]
+    [InlineData(PipelineEnvironment.ResizeQueueUrl, "resize")]
+    [InlineData(PipelineEnvironment.ThumbnailQueueUrl, "arn:aws:sqs:us-east-1:123456789012:thumbnail")]
+    [InlineData(PipelineEnvironment.ThumbnailQueueUrl, "https://sqs.us-east-1.amazonaws.com/")]
     public void Read_InvalidValue_MessageNamesTheVariable(string name, string value)
     {
         var environment = Complete("api");
@@ -82,5 +137,19 @@ public sealed class FunctionSettingsTests
         var settings = Read(environment);
 
         Assert.Equal((3, true, true), (settings.MaxReceives, settings.ExposeGps, settings.S3PathStyle));
+    }
+
+    [Theory]
+    [InlineData(PipelineEnvironment.ResizeDeadLetterQueueArn, "https://sqs.us-east-1.amazonaws.com/123456789012/resize-dlq")]
+    [InlineData(PipelineEnvironment.ThumbnailDeadLetterQueueArn, "arn:aws:sns:us-east-1:123456789012:topic")]
+    [InlineData(PipelineEnvironment.ThumbnailDeadLetterQueueArn, "arn:aws:sqs:us-east-1:123456789012")]
+    public void Read_DeadLetterInvalidArn_MessageNamesTheVariable(string name, string value)
+    {
+        var environment = Complete("deadletter");
+        environment[name] = value;
+
+        var error = Assert.Throws<FunctionConfigurationException>(() => Read(environment));
+
+        Assert.Contains(name, error.Message, StringComparison.Ordinal);
     }
 }

@@ -28,7 +28,6 @@ internal static class FunctionComposition
             new S3StoreOptions { OriginalsBucket = settings.OriginalsBucket, DerivedBucket = settings.DerivedBucket },
             clock);
         var catalog = new DynamoImageCatalog(AwsClients.CreateDynamoDb(), settings.Table);
-        var engine = new LibvipsImageEngine();
         var options = new PipelineOptions
         {
             MaxAttempts = settings.MaxReceives,
@@ -38,6 +37,28 @@ internal static class FunctionComposition
             CursorKey = settings.CursorKey ?? RandomNumberGenerator.GetBytes(32),
         };
         options.Validate();
+
+        if (settings.Handler == "deadletter")
+        {
+            // Only records failures: no image is decoded here, so libvips is not even loaded.
+            var stages = new Dictionary<string, Stage>(StringComparer.Ordinal)
+            {
+                [settings.ResizeDeadLetterQueueArn!] = Stage.Resize,
+                [settings.ThumbnailDeadLetterQueueArn!] = Stage.Thumbnail,
+            };
+            if (stages.Count != 2)
+            {
+                throw new FunctionConfigurationException(
+                    $"{PipelineEnvironment.ResizeDeadLetterQueueArn} and {PipelineEnvironment.ThumbnailDeadLetterQueueArn} name the same queue; each stage needs its own.");
+            }
+
+            log.Information(
+                "Function {Function} initialised: dead letters of {ResizeDeadLetterQueue} (resize) and {ThumbnailDeadLetterQueue} (thumbnail), after {MaxReceives} receives",
+                settings.Handler, settings.ResizeDeadLetterQueueArn, settings.ThumbnailDeadLetterQueueArn, settings.MaxReceives);
+            return new DeadLetterFunction(new StageProcessor(catalog, store, NoImageEngine.Instance, options, clock), stages, settings.MaxReceives, log, metrics);
+        }
+
+        var engine = new LibvipsImageEngine();
         log.Information(
             "Function {Function} initialised: libvips {Libvips} from {LibvipsSource}, formats {Formats}, max receives {MaxReceives}",
             settings.Handler, LibvipsImageEngine.LibvipsVersion, LibvipsImageEngine.LibvipsSource,
@@ -45,10 +66,13 @@ internal static class FunctionComposition
 
         if (settings.Handler == "api")
         {
+            var queries = new ImageQueries(catalog, store, options, clock);
+            var queue = new SqsStageQueue(AwsClients.CreateSqs(), settings.ResizeQueueUrl!, settings.ThumbnailQueueUrl!);
             var api = new ImageApi(
                 new UploadService(catalog, store, engine.DecodableFormats, options, clock),
-                new ImageQueries(catalog, store, options, clock),
+                queries,
                 new DeleteService(catalog, store, options, clock),
+                new ReprocessService(queries, catalog, queue, settings.OriginalsBucket, options, clock),
                 _ => AnonymousOwner,
                 engine.DecodableFormats,
                 Version,
@@ -63,6 +87,26 @@ internal static class FunctionComposition
         }
 
         return new StageFunction(stage, new StageProcessor(catalog, store, engine, options, clock), settings.MaxReceives, log, metrics, StageFunction.DefaultStartReserve);
+    }
+
+    /// <summary>The deadletter function's engine: it never decodes (it only records failures), so any call is a bug.</summary>
+    private sealed class NoImageEngine : IImageEngine
+    {
+        public static readonly NoImageEngine Instance = new();
+
+        public IReadOnlyList<ImageFormat> DecodableFormats => [];
+
+        public ImageLimits Limits => ImageLimits.Default;
+
+        public ImageInfo Probe(ReadOnlyMemory<byte> original) => throw NotHere();
+
+        public RenditionSet Resize(ReadOnlyMemory<byte> original, RenditionRecipe recipe, CancellationToken cancellationToken = default) => throw NotHere();
+
+        public ThumbnailResult Thumbnail(ReadOnlyMemory<byte> original, ThumbnailRecipe recipe, CancellationToken cancellationToken = default) => throw NotHere();
+
+        public ProcessedImage Process(ReadOnlyMemory<byte> original, ImageRecipe recipe, CancellationToken cancellationToken = default) => throw NotHere();
+
+        private static InvalidOperationException NotHere() => new("The deadletter function decodes no image.");
     }
 
     /// <summary>The informational version without the source-revision suffix.</summary>

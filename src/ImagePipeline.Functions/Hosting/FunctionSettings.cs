@@ -13,7 +13,7 @@ internal sealed class FunctionConfigurationException(string message) : Exception
 /// </summary>
 internal sealed record FunctionSettings
 {
-    /// <summary>Which function this process serves: <c>resize</c>, <c>thumbnail</c> or <c>api</c>.</summary>
+    /// <summary>Which function this process serves: <c>resize</c>, <c>thumbnail</c>, <c>api</c> or <c>deadletter</c>.</summary>
     public required string Handler { get; init; }
 
     public required string OriginalsBucket { get; init; }
@@ -31,6 +31,18 @@ internal sealed record FunctionSettings
     public int MaxReceives { get; init; } = 5;
 
     public bool S3PathStyle { get; init; }
+
+    /// <summary>The resize stage's queue, where reprocessing sends; required by the api function only.</summary>
+    public Uri? ResizeQueueUrl { get; init; }
+
+    /// <summary>The thumbnail stage's queue; required by the api function only.</summary>
+    public Uri? ThumbnailQueueUrl { get; init; }
+
+    /// <summary>ARN of the resize stage's dead-letter queue; required by the deadletter function only.</summary>
+    public string? ResizeDeadLetterQueueArn { get; init; }
+
+    /// <summary>ARN of the thumbnail stage's dead-letter queue; required by the deadletter function only.</summary>
+    public string? ThumbnailDeadLetterQueueArn { get; init; }
 
     /// <summary>Reads and validates; throws <see cref="FunctionConfigurationException"/> naming the first bad variable.</summary>
     public static FunctionSettings Read(Func<string, string?> environment)
@@ -53,7 +65,29 @@ internal sealed record FunctionSettings
             ExposeGps = Flag(environment, PipelineEnvironment.ExposeGps),
             MaxReceives = Count(environment, PipelineEnvironment.MaxReceives, 5),
             S3PathStyle = Flag(environment, PipelineEnvironment.S3PathStyle),
+            ResizeQueueUrl = handler == "api" ? QueueUrl(environment, PipelineEnvironment.ResizeQueueUrl) : null,
+            ThumbnailQueueUrl = handler == "api" ? QueueUrl(environment, PipelineEnvironment.ThumbnailQueueUrl) : null,
+            ResizeDeadLetterQueueArn = handler == "deadletter" ? QueueArn(environment, PipelineEnvironment.ResizeDeadLetterQueueArn) : null,
+            ThumbnailDeadLetterQueueArn = handler == "deadletter" ? QueueArn(environment, PipelineEnvironment.ThumbnailDeadLetterQueueArn) : null,
         };
+    }
+
+    private static Uri QueueUrl(Func<string, string?> environment, string name)
+    {
+        var text = Required(environment, name);
+        return Uri.TryCreate(text, UriKind.Absolute, out var url) && (url.Scheme == Uri.UriSchemeHttps || url.Scheme == Uri.UriSchemeHttp) && url.AbsolutePath.Length > 1
+            ? url
+            : throw new FunctionConfigurationException($"{name} is '{text}'; it must be an SQS queue URL (https://sqs.<region>.amazonaws.com/<account>/<queue>).");
+    }
+
+    // arn:<partition>:sqs:<region>:<account>:<queue>
+    private static string QueueArn(Func<string, string?> environment, string name)
+    {
+        var text = Required(environment, name);
+        var parts = text.Split(':');
+        return parts is ["arn", { Length: > 0 }, "sqs", { Length: > 0 }, { Length: > 0 }, { Length: > 0 }]
+            ? text
+            : throw new FunctionConfigurationException($"{name} is '{text}'; it must be an SQS queue ARN (arn:aws:sqs:<region>:<account>:<queue>).");
     }
 
     private static string Required(Func<string, string?> environment, string name)
@@ -71,6 +105,10 @@ internal sealed record FunctionSettings
         PipelineEnvironment.DerivedBucket => "derived bucket",
         PipelineEnvironment.Table => "images table",
         PipelineEnvironment.CursorKey => "list-cursor signing key",
+        PipelineEnvironment.ResizeQueueUrl => "resize queue (reprocessing)",
+        PipelineEnvironment.ThumbnailQueueUrl => "thumbnail queue (reprocessing)",
+        PipelineEnvironment.ResizeDeadLetterQueueArn => "resize dead-letter queue",
+        PipelineEnvironment.ThumbnailDeadLetterQueueArn => "thumbnail dead-letter queue",
         _ => "function",
     };
 
