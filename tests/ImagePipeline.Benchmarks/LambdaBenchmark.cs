@@ -7,6 +7,7 @@ using ImagePipeline.Aws;
 using ImagePipeline.Core;
 using ImagePipeline.Core.Catalog;
 using ImagePipeline.Core.Events;
+using ImagePipeline.Core.Imaging;
 using ImagePipeline.Core.Services;
 using ImagePipeline.Core.Storage;
 using ImagePipeline.Emulators;
@@ -60,6 +61,14 @@ internal sealed class LambdaBenchmark(LambdaModeOptions options, TextWriter outp
         var limit = EnsureInput(limitWidth, limitHeight);
         output.WriteLine($"Inputs:   {Describe(mp12)}, {Describe(mp24)}, {Describe(limit)} (SampleImageSet.LargeJpeg)");
 
+        // The worst inputs the limits admit. The decode budget's: the largest square 16-bit RGBA Adam7 PNG whose
+        // whole frame plus the 2048-wide rendition fit ImageLimits.Default.MaxDecodeBytes (libpng holds the frame).
+        // The encoders': a 2048x16383 RGBA PNG, whose renditions are the largest WebP pictures the recipe can make.
+        var (budgetWidth, budgetHeight) = BudgetSquare();
+        var budget = EnsurePng(budgetWidth, budgetHeight, sixteenBit: true, interlace: true);
+        var tall = EnsurePng(2048, 16383, sixteenBit: false, interlace: false);
+        output.WriteLine($"          {Describe(budget)} (16-bit RGBA, Adam7: {DecodeBytes(budgetWidth, budgetHeight)} bytes of the {ImageLimits.Default.MaxDecodeBytes}-byte decode budget), {Describe(tall)} (8-bit RGBA) (PngWriter)");
+
         var emulators = new AwsEmulators();
         try
         {
@@ -81,6 +90,10 @@ internal sealed class LambdaBenchmark(LambdaModeOptions options, TextWriter outp
                 await OneInvocationAsync(bootstrap, deployment, "thumbnail", mp24, "thumbnail 24 MP"),
                 await OneInvocationAsync(bootstrap, deployment, "resize", limit, $"resize {options.LimitPixels / 1e6:0.0} MP (limit)"),
                 await OneInvocationAsync(bootstrap, deployment, "thumbnail", limit, $"thumbnail {options.LimitPixels / 1e6:0.0} MP (limit)"),
+                await OneInvocationAsync(bootstrap, deployment, "resize", budget, $"resize {budgetWidth}x{budgetHeight} RGBA16 Adam7 (budget)"),
+                await OneInvocationAsync(bootstrap, deployment, "thumbnail", budget, $"thumbnail {budgetWidth}x{budgetHeight} RGBA16 Adam7 (budget)"),
+                await OneInvocationAsync(bootstrap, deployment, "resize", tall, "resize 2048x16383 RGBA (tallest WebP)"),
+                await OneInvocationAsync(bootstrap, deployment, "thumbnail", tall, "thumbnail 2048x16383 RGBA (tallest WebP)"),
             };
             PrintMemory(memory, cold);
             return 0;
@@ -278,7 +291,8 @@ internal sealed class LambdaBenchmark(LambdaModeOptions options, TextWriter outp
         await target.Catalog.CreateAsync(
             new ImageRecord
             {
-                Id = id, OwnerId = "anonymous", FileName = Path.GetFileName(input), ContentType = "image/jpeg", DeclaredBytes = bytes.Length,
+                Id = id, OwnerId = "anonymous", FileName = Path.GetFileName(input), DeclaredBytes = bytes.Length,
+                ContentType = input.EndsWith(".png", StringComparison.Ordinal) ? "image/png" : "image/jpeg",
                 CreatedAt = now, UpdatedAt = now, ExpiresAt = now.AddHours(24),
             },
             CancellationToken.None);
@@ -338,6 +352,35 @@ internal sealed class LambdaBenchmark(LambdaModeOptions options, TextWriter outp
         }
 
         return path;
+    }
+
+    private string EnsurePng(int width, int height, bool sixteenBit, bool interlace)
+    {
+        var path = Path.Combine(options.OutputDirectory, $"source-{width}x{height}-rgba{(sixteenBit ? 16 : 8)}{(interlace ? "-adam7" : "")}.png");
+        if (!File.Exists(path) || new FileInfo(path).Length == 0)
+        {
+            Directory.CreateDirectory(options.OutputDirectory);
+            Progress($"generating {path} with PngWriter...");
+            PngWriter.WriteRgba(path + ".tmp", width, height, sixteenBit, interlace);
+            File.Move(path + ".tmp", path, overwrite: true);
+        }
+
+        return path;
+    }
+
+    // What the engine counts for a 16-bit RGBA Adam7 PNG: the whole frame, plus the 2048-wide 8-bit RGBA rendition.
+    private static long DecodeBytes(int width, int height) =>
+        ((long)width * height * 8) + (2048L * (long)Math.Ceiling(2048.0 * height / width) * 4);
+
+    private static (int Width, int Height) BudgetSquare()
+    {
+        var side = (int)Math.Sqrt((ImageLimits.Default.MaxDecodeBytes - (2048L * 2048 * 4)) / 8.0);
+        while (DecodeBytes(side, side) > ImageLimits.Default.MaxDecodeBytes)
+        {
+            side--;
+        }
+
+        return (side, side);
     }
 
     private static string Describe(string path) =>

@@ -18,8 +18,10 @@ internal sealed record LambdaModeOptions(int ColdRuns, int WarmInvocations, stri
           of tests/ImagePipeline.Emulators, and reports:
             (1) the cold start of the resize function on a 12 MP JPEG: process start to first /next (init), process start
                 to the first response, and the first invocation against the warm median (first/warm ratio);
-            (2) peak RSS (ru_maxrss from wait4) of one process doing one resize, and one thumbnail, of a 24 MP JPEG
-                and of a JPEG at the pixel limit; plus an idle api process;
+            (2) peak RSS (ru_maxrss from wait4) of one process doing one resize, and one thumbnail, of a 24 MP JPEG,
+                of a JPEG at the pixel limit, and of the worst inputs the limits admit: the largest 16-bit RGBA Adam7
+                PNG whose decode fits the default decode budget, and a 2048x16383 RGBA PNG (the largest WebP
+                renditions the recipe makes); plus an idle api process;
             (3) a memory size per function derived from those peaks.
 
           --runs N           cold processes for (1) (default 3; medians reported)
