@@ -97,11 +97,11 @@ public sealed class DynamoImageCatalog : IImageCatalog
     }
 
     /// <inheritdoc />
-    public async Task<bool> ResetFailedStageAsync(Guid id, Stage stage, DateTimeOffset at, CancellationToken cancellationToken)
+    public async Task<bool> ResetFailedStageAsync(Guid id, Stage stage, DateTimeOffset readUpdatedAt, DateTimeOffset at, CancellationToken cancellationToken)
     {
         try
         {
-            await _dynamo.UpdateItemAsync(ResetUpdate(_tableName, id, stage, at), cancellationToken).ConfigureAwait(false);
+            await _dynamo.UpdateItemAsync(ResetUpdate(_tableName, id, stage, readUpdatedAt, at), cancellationToken).ConfigureAwait(false);
             return true;
         }
         catch (ConditionalCheckFailedException)
@@ -375,12 +375,12 @@ public sealed class DynamoImageCatalog : IImageCatalog
     /// Reprocessing's single conditional UpdateItem: a failed stage back to pending, its error removed, updatedAt set;
     /// only while the item exists, is not deleted and the stage is still failed.
     /// </summary>
-    internal static UpdateItemRequest ResetUpdate(string tableName, Guid id, Stage stage, DateTimeOffset at) => new()
+    internal static UpdateItemRequest ResetUpdate(string tableName, Guid id, Stage stage, DateTimeOffset readUpdatedAt, DateTimeOffset at) => new()
     {
         TableName = tableName,
         Key = Key(id),
         UpdateExpression = "SET #stages.#stage = :pending, #updatedAt = :at REMOVE #errors.#stage",
-        ConditionExpression = "attribute_exists(#id) AND attribute_not_exists(#deletedAt) AND #stages.#stage = :failed",
+        ConditionExpression = "attribute_exists(#id) AND attribute_not_exists(#deletedAt) AND #stages.#stage = :failed AND #updatedAt = :read",
         ExpressionAttributeNames = new()
         {
             ["#id"] = Id,
@@ -395,6 +395,7 @@ public sealed class DynamoImageCatalog : IImageCatalog
             [":pending"] = S(StageState.Pending.ToName()),
             [":failed"] = S(StageState.Failed.ToName()),
             [":at"] = Time(at),
+            [":read"] = Time(readUpdatedAt),
         },
     };
 

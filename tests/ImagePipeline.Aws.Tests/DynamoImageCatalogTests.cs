@@ -159,10 +159,10 @@ public sealed class DynamoImageCatalogTests
     [Fact]
     public void ResetUpdate_FailedStage_OneConditionalUpdateOfThatStageOnly()
     {
-        var request = DynamoImageCatalog.ResetUpdate("images", FullRecord().Id, Stage.Resize, T0);
+        var request = DynamoImageCatalog.ResetUpdate("images", FullRecord().Id, Stage.Resize, T0, T0.AddSeconds(1));
 
         Assert.Equal("SET #stages.#stage = :pending, #updatedAt = :at REMOVE #errors.#stage", request.UpdateExpression);
-        Assert.Equal("attribute_exists(#id) AND attribute_not_exists(#deletedAt) AND #stages.#stage = :failed", request.ConditionExpression);
+        Assert.Equal("attribute_exists(#id) AND attribute_not_exists(#deletedAt) AND #stages.#stage = :failed AND #updatedAt = :read", request.ConditionExpression);
         Assert.Equal("resize", request.ExpressionAttributeNames["#stage"]);
         Assert.Equal(("pending", "failed"), (request.ExpressionAttributeValues[":pending"].S, request.ExpressionAttributeValues[":failed"].S));
     }

@@ -32,7 +32,7 @@ public sealed class FaultClassificationTests(AwsEmulators emulators)
             Task call = (i % 3) switch
             {
                 0 => catalog.GetAsync(id, Ct),
-                1 => catalog.ResetFailedStageAsync(id, Stage.Resize, DateTimeOffset.UtcNow, Ct),
+                1 => catalog.ResetFailedStageAsync(id, Stage.Resize, DateTimeOffset.UtcNow, DateTimeOffset.UtcNow, Ct),
                 _ => catalog.ListAsync("owner", 10, null, Ct),
             };
             await Assert.ThrowsAsync<TransientStorageException>(() => call);

@@ -182,8 +182,8 @@ public sealed class DeadLetterFunctionTests
                 ? Task.FromException<StageWriteResult>(new TransientStorageException("DynamoDB throttled"))
                 : inner.ApplyStageAsync(outcome, cancellationToken);
 
-        public Task<bool> ResetFailedStageAsync(Guid id, Stage stage, DateTimeOffset at, CancellationToken cancellationToken) =>
-            inner.ResetFailedStageAsync(id, stage, at, cancellationToken);
+        public Task<bool> ResetFailedStageAsync(Guid id, Stage stage, DateTimeOffset readUpdatedAt, DateTimeOffset at, CancellationToken cancellationToken) =>
+            inner.ResetFailedStageAsync(id, stage, readUpdatedAt, at, cancellationToken);
 
         public Task<CatalogPage> ListAsync(string ownerId, int limit, CatalogPosition? after, CancellationToken cancellationToken) =>
             inner.ListAsync(ownerId, limit, after, cancellationToken);

@@ -119,4 +119,26 @@ public sealed class ReprocessTests
         Assert.Empty(api.Queue.Sent);
         Assert.Equal(202, (await api.PostJsonAsync(path, "{}")).Status);
     }
+
+    [Fact]
+    public async Task Reprocess_StageFailsAgainBeforeTheReset_TheNewFailureStands()
+    {
+        // A corrupt file fails again in a millisecond: the queued event can be done before the API resets the stage.
+        var api = new ApiHarness();
+        var failed = api.Failed();
+        api.Queue.OnSent = (stage, _) =>
+        {
+            api.Clock.Advance(TimeSpan.FromMilliseconds(5));
+            var again = new StageOutcome(failed.Id, stage, failed.SourceEtag!, StageState.Failed, null, null, null, null,
+                new StageError("corrupt_image", "The image data is damaged."), api.Clock.GetUtcNow(), 1);
+            Assert.Equal(StageWriteResult.Applied, api.Catalog.ApplyStageAsync(again, CancellationToken.None).Result);
+        };
+
+        var response = await api.PostJsonAsync($"/v1/images/{ApiHarness.IdOf(failed)}/reprocess", "");
+
+        Assert.Equal(202, response.Status);
+        var stored = api.Catalog.Find(failed.Id)!;
+        Assert.Equal((StageState.Failed, StageState.Failed), (stored.ResizeState, stored.ThumbnailState));
+        Assert.Equal("failed", ApiHarness.Json(response).GetProperty("status").GetString());
+    }
 }

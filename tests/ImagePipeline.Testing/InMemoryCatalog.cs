@@ -81,11 +81,12 @@ public sealed class InMemoryCatalog : IImageCatalog
         return StageWriteResult.Applied;
     }
 
-    public Task<bool> ResetFailedStageAsync(Guid id, Stage stage, DateTimeOffset at, CancellationToken cancellationToken)
+    public Task<bool> ResetFailedStageAsync(Guid id, Stage stage, DateTimeOffset readUpdatedAt, DateTimeOffset at, CancellationToken cancellationToken)
     {
         lock (_records)
         {
-            if (!_records.TryGetValue(id, out var record) || record.DeletedAt is not null || record.StateOf(stage) != StageState.Failed)
+            if (!_records.TryGetValue(id, out var record) || record.DeletedAt is not null || record.StateOf(stage) != StageState.Failed
+                || record.UpdatedAt != readUpdatedAt)
             {
                 return Task.FromResult(false);
             }

@@ -12,6 +12,9 @@ public sealed class InMemoryStageQueue : IStageQueue
     /// <summary>When set, every send throws it (the queue is unreachable).</summary>
     public Exception? FailWith { get; set; }
 
+    /// <summary>Runs after each send, as if a stage took the message at once.</summary>
+    public Action<Stage, string>? OnSent { get; set; }
+
     /// <summary>Everything sent, oldest first.</summary>
     public IReadOnlyList<(Stage Stage, string Body)> Sent => [.. _sent];
 
@@ -24,6 +27,7 @@ public sealed class InMemoryStageQueue : IStageQueue
         }
 
         _sent.Enqueue((stage, body));
+        OnSent?.Invoke(stage, body);
         return Task.CompletedTask;
     }
 }

@@ -24,10 +24,13 @@ public interface IImageCatalog
     Task<StageWriteResult> ApplyStageAsync(StageOutcome outcome, CancellationToken cancellationToken);
 
     /// <summary>
-    /// Reprocessing: sets a <em>failed</em> stage back to pending and removes its error, on condition that the record
-    /// exists, is not deleted and the stage is still failed. False when the condition does not hold.
+    /// Reprocessing: sets a <em>failed</em> stage back to pending, removes its error and sets <c>updatedAt</c> to
+    /// <paramref name="at"/>, on condition that the record exists, is not deleted, the stage is still failed and
+    /// nothing was written since the caller read it (<c>updatedAt</c> = <paramref name="readUpdatedAt"/>): a newer
+    /// result — e.g. the reprocessed stage failing again already — is never turned back into pending. False when the
+    /// condition does not hold.
     /// </summary>
-    Task<bool> ResetFailedStageAsync(Guid id, Stage stage, DateTimeOffset at, CancellationToken cancellationToken);
+    Task<bool> ResetFailedStageAsync(Guid id, Stage stage, DateTimeOffset readUpdatedAt, DateTimeOffset at, CancellationToken cancellationToken);
 
     /// <summary>Newest first by (createdAt, id); <paramref name="after"/> is the last item of the previous page.</summary>
     Task<CatalogPage> ListAsync(string ownerId, int limit, CatalogPosition? after, CancellationToken cancellationToken);

@@ -30,8 +30,9 @@ public sealed class ReprocessService(ImageQueries queries, IImageCatalog catalog
         }
 
         // The event first: if queuing fails nothing has changed and the client may simply try again. It is marked as a
-        // reprocess, so it runs a failed stage even if it arrives before the reset below (which is only for the
-        // status the client sees meanwhile).
+        // reprocess, so it runs a failed stage even if it arrives before the reset below, which is only for the status
+        // the client sees meanwhile — and is conditional on the record being as read, so a result the queued event
+        // already wrote (the stage failing again at once) is never turned back into a pending stage nobody will run.
         var created = new ObjectCreated(originalsBucket, ObjectKeys.Original(id), record.Original?.Bytes ?? record.DeclaredBytes, record.SourceEtag!, null, Reprocess: true);
         var body = S3EventParser.Serialize(created, clock.GetUtcNow());
         foreach (var stage in stages)
@@ -39,10 +40,18 @@ public sealed class ReprocessService(ImageQueries queries, IImageCatalog catalog
             await queue.SendAsync(stage, body, cancellationToken).ConfigureAwait(false);
         }
 
+        var read = record.UpdatedAt;
         foreach (var stage in stages.Where(s => record.StateOf(s) == StageState.Failed))
         {
-            // False when the stage already ran again meanwhile: its new result stands.
-            await catalog.ResetFailedStageAsync(id, stage, clock.GetUtcNow(), cancellationToken).ConfigureAwait(false);
+            // False when anything was written meanwhile: that result stands, and the rest of the resets are skipped.
+            var at = clock.GetUtcNow();
+            at = at > read ? at : read.AddTicks(1);
+            if (!await catalog.ResetFailedStageAsync(id, stage, read, at, cancellationToken).ConfigureAwait(false))
+            {
+                break;
+            }
+
+            read = at;
         }
 
         return await queries.GetAsync(ownerId, id, cancellationToken).ConfigureAwait(false);

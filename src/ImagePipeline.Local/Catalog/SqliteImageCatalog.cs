@@ -88,12 +88,12 @@ public sealed class SqliteImageCatalog : IImageCatalog, IDisposable
 
     private const string ResetResizeSql = """
         UPDATE images SET resize_state = 'pending', resize_error = NULL, updated_at = @at
-        WHERE id = @id AND deleted_at IS NULL AND resize_state = 'failed'
+        WHERE id = @id AND deleted_at IS NULL AND resize_state = 'failed' AND updated_at = @read
         """;
 
     private const string ResetThumbnailSql = """
         UPDATE images SET thumbnail_state = 'pending', thumbnail_error = NULL, updated_at = @at
-        WHERE id = @id AND deleted_at IS NULL AND thumbnail_state = 'failed'
+        WHERE id = @id AND deleted_at IS NULL AND thumbnail_state = 'failed' AND updated_at = @read
         """;
 
     private static readonly string ResizeUpdateSql = StageUpdateSql("resize_state", "renditions", "resize_error", "resize_recipe");
@@ -272,13 +272,14 @@ public sealed class SqliteImageCatalog : IImageCatalog, IDisposable
     }
 
     /// <inheritdoc />
-    public Task<bool> ResetFailedStageAsync(Guid id, Stage stage, DateTimeOffset at, CancellationToken cancellationToken) =>
+    public Task<bool> ResetFailedStageAsync(Guid id, Stage stage, DateTimeOffset readUpdatedAt, DateTimeOffset at, CancellationToken cancellationToken) =>
         RunAsync(async connection =>
         {
             using var command = connection.CreateCommand();
             command.CommandText = stage == Stage.Resize ? ResetResizeSql : ResetThumbnailSql;
             command.Parameters.AddWithValue("@id", ImageIds.Format(id));
             command.Parameters.AddWithValue("@at", at.UtcTicks);
+            command.Parameters.AddWithValue("@read", readUpdatedAt.UtcTicks);
             return await command.ExecuteNonQueryAsync(cancellationToken).ConfigureAwait(false) == 1;
         }, cancellationToken);
 

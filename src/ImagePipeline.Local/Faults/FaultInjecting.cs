@@ -15,8 +15,8 @@ internal sealed class FaultInjectingCatalog(IImageCatalog inner, FaultPlan plan)
     public Task<StageWriteResult> ApplyStageAsync(StageOutcome outcome, CancellationToken cancellationToken) =>
         plan.RunAsync("catalog stage write", () => inner.ApplyStageAsync(outcome, cancellationToken));
 
-    public Task<bool> ResetFailedStageAsync(Guid id, Stage stage, DateTimeOffset at, CancellationToken cancellationToken) =>
-        plan.RunAsync("catalog reset", () => inner.ResetFailedStageAsync(id, stage, at, cancellationToken));
+    public Task<bool> ResetFailedStageAsync(Guid id, Stage stage, DateTimeOffset readUpdatedAt, DateTimeOffset at, CancellationToken cancellationToken) =>
+        plan.RunAsync("catalog reset", () => inner.ResetFailedStageAsync(id, stage, readUpdatedAt, at, cancellationToken));
 
     public Task<CatalogPage> ListAsync(string ownerId, int limit, CatalogPosition? after, CancellationToken cancellationToken) =>
         plan.RunAsync("catalog list", () => inner.ListAsync(ownerId, limit, after, cancellationToken));

@@ -541,7 +541,8 @@ public abstract class ImageCatalogContract
         await catalog.ApplyStageAsync(Failed(record.Id, Stage.Resize, "internal"), Ct);
         await catalog.ApplyStageAsync(Done(record.Id, Stage.Thumbnail), Ct);
 
-        Assert.True(await catalog.ResetFailedStageAsync(record.Id, Stage.Resize, T0.AddHours(2), Ct));
+        var read = (await catalog.GetAsync(record.Id, Ct))!.UpdatedAt;
+        Assert.True(await catalog.ResetFailedStageAsync(record.Id, Stage.Resize, read, T0.AddHours(2), Ct));
 
         var stored = (await catalog.GetAsync(record.Id, Ct))!;
         Assert.Equal(StageState.Pending, stored.ResizeState);
@@ -565,17 +566,36 @@ public abstract class ImageCatalogContract
         await catalog.ApplyStageAsync(Done(record.Id, Stage.Thumbnail), Ct);
         var before = (await catalog.GetAsync(record.Id, Ct))!;
 
-        Assert.False(await catalog.ResetFailedStageAsync(record.Id, Stage.Thumbnail, T0.AddHours(2), Ct));
-        Assert.False(await catalog.ResetFailedStageAsync(record.Id, Stage.Resize, T0.AddHours(2), Ct));
+        Assert.False(await catalog.ResetFailedStageAsync(record.Id, Stage.Thumbnail, before.UpdatedAt, T0.AddHours(2), Ct));
+        Assert.False(await catalog.ResetFailedStageAsync(record.Id, Stage.Resize, before.UpdatedAt, T0.AddHours(2), Ct));
         AssertSameRecord(before, (await catalog.GetAsync(record.Id, Ct))!);
 
         var deleted = await CreateAsync(catalog, T0.AddSeconds(1));
         await catalog.ApplyStageAsync(Failed(deleted.Id, Stage.Resize, "internal"), Ct);
         await catalog.MarkDeletedAsync(deleted.Id, T0.AddHours(1), T0.AddDays(7), Ct);
-        Assert.False(await catalog.ResetFailedStageAsync(deleted.Id, Stage.Resize, T0.AddHours(2), Ct));
+        Assert.False(await catalog.ResetFailedStageAsync(deleted.Id, Stage.Resize, (await catalog.GetAsync(deleted.Id, Ct))!.UpdatedAt, T0.AddHours(2), Ct));
         Assert.Equal(StageState.Failed, (await catalog.GetAsync(deleted.Id, Ct))!.ResizeState);
 
-        Assert.False(await catalog.ResetFailedStageAsync(Guid.CreateVersion7(T0), Stage.Resize, T0, Ct));
+        Assert.False(await catalog.ResetFailedStageAsync(Guid.CreateVersion7(T0), Stage.Resize, T0, T0, Ct));
+    }
+
+    [Fact]
+    public async Task ResetFailedStageAsync_WrittenSinceRead_ReturnsFalseAndKeepsTheNewerResult()
+    {
+        // Reprocessing read the failure, queued the event, and the stage failed again before the reset: the new
+        // failure must stand, or the stage would be pending with no event left to run it.
+        var catalog = await CreateCatalogAsync();
+        var record = await CreateAsync(catalog, T0);
+        await catalog.ApplyStageAsync(Failed(record.Id, Stage.Resize, "corrupt_image"), Ct);
+        var read = (await catalog.GetAsync(record.Id, Ct))!.UpdatedAt;
+        var again = Failed(record.Id, Stage.Resize, "corrupt_image") with { At = read.AddSeconds(1) };
+        Assert.Equal(StageWriteResult.Applied, await catalog.ApplyStageAsync(again, Ct));
+
+        Assert.False(await catalog.ResetFailedStageAsync(record.Id, Stage.Resize, read, read.AddSeconds(2), Ct));
+
+        var stored = (await catalog.GetAsync(record.Id, Ct))!;
+        Assert.Equal(StageState.Failed, stored.ResizeState);
+        Assert.Equal(read.AddSeconds(1), stored.UpdatedAt);
     }
 
     // ---- listing -------------------------------------------------------------------------------------------------
