@@ -33,7 +33,11 @@ catch (InvalidOperationException e)
 }
 
 builder.WebHost.UseUrls(settings.Url.ToString());
-builder.WebHost.ConfigureKestrel(kestrel => kestrel.AddServerHeader = false);
+builder.WebHost.ConfigureKestrel(kestrel =>
+{
+    kestrel.AddServerHeader = false;
+    kestrel.ConfigureEndpointDefaults(listen => listen.Use(ParserErrorBodies.Middleware));
+});
 builder.Logging.AddSimpleConsole(o =>
 {
     o.SingleLine = true;

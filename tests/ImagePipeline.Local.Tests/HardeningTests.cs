@@ -45,17 +45,26 @@ public sealed class HardeningTests(LocalHost host)
     public async Task Post_BodyOverTheWebServersLimit_Answers413Problem()
     {
         // Kestrel's own limit, not the API's: the body is never read in full.
-        using var socket = new TcpClient();
-        await socket.ConnectAsync(IPAddress.Loopback, host.Port, Cancel);
-        var stream = socket.GetStream();
-        var head = $"POST /v1/uploads HTTP/1.1\r\nHost: 127.0.0.1:{host.Port}\r\nContent-Type: application/json\r\nContent-Length: 999999999\r\nConnection: close\r\n\r\n{{}}";
-        await stream.WriteAsync(Encoding.ASCII.GetBytes(head), Cancel);
-        using var reader = new StreamReader(stream, Encoding.ASCII);
-        var answer = await reader.ReadToEndAsync(Cancel);
+        var answer = await RawAsync(
+            $"POST /v1/uploads HTTP/1.1\r\nHost: 127.0.0.1:{host.Port}\r\nContent-Type: application/json\r\nContent-Length: 999999999\r\nConnection: close\r\n\r\n{{}}");
 
         Assert.StartsWith("HTTP/1.1 413", answer, StringComparison.Ordinal);
         Assert.Contains("Content-Type: application/problem+json", answer, StringComparison.OrdinalIgnoreCase);
         Assert.Contains("\"status\":413", answer, StringComparison.Ordinal);
+    }
+
+    [Theory(Timeout = 30_000)]
+    [InlineData("GET /v1/images/%00 HTTP/1.1\r\nHost: {host}\r\n")]
+    [InlineData("GET /v1/health HTTP/1.1\r\n")]
+    [InlineData("GET /v1/health HTTP/1.1 extra\r\nHost: {host}\r\n")]
+    public async Task UnparseableRequest_AnsweredByTheWebServer_HasAProblemBody(string head)
+    {
+        // Kestrel answers these itself, before any middleware: %00 in the target, no Host header, a bad request line.
+        var answer = await RawAsync(head.Replace("{host}", $"127.0.0.1:{host.Port}", StringComparison.Ordinal) + "Connection: close\r\n\r\n");
+
+        Assert.StartsWith("HTTP/1.1 400", answer, StringComparison.Ordinal);
+        Assert.Contains("Content-Type: application/problem+json", answer, StringComparison.OrdinalIgnoreCase);
+        Assert.EndsWith("\"status\":400,\"detail\":\"The request could not be parsed (malformed request line, target or headers, or no Host header).\"}", answer, StringComparison.Ordinal);
     }
 
     [Theory(Timeout = 30_000)]
@@ -66,6 +75,16 @@ public sealed class HardeningTests(LocalHost host)
         using var response = await host.Http.SendAsync(new HttpRequestMessage(new HttpMethod(method), "/objects/originals/0190f0b4-7c5e-7c4e-8a3b-1234567890ab"), Cancel);
 
         await HostClient.AssertProblemAsync(response, HttpStatusCode.MethodNotAllowed, $"{method} under /objects");
+    }
+
+    private async Task<string> RawAsync(string request)
+    {
+        using var socket = new TcpClient();
+        await socket.ConnectAsync(IPAddress.Loopback, host.Port, Cancel);
+        var stream = socket.GetStream();
+        await stream.WriteAsync(Encoding.ASCII.GetBytes(request), Cancel);
+        using var reader = new StreamReader(stream, Encoding.ASCII);
+        return await reader.ReadToEndAsync(Cancel);
     }
 
     [Theory(Timeout = 30_000)]
