@@ -88,7 +88,11 @@ public sealed record ImageDetail(
 /// <param name="Width">Pixel width.</param>
 /// <param name="Height">Pixel height.</param>
 /// <param name="Bytes">Size in bytes.</param>
-public sealed record OriginalInfo(string Format, int Width, int Height, long Bytes);
+/// <param name="Url">
+/// A short-lived download of the original under the uploader's file name (what <c>GET …/original</c> redirects to):
+/// a link a page can use without sending its bearer token.
+/// </param>
+public sealed record OriginalInfo(string Format, int Width, int Height, long Bytes, string Url);
 
 /// <summary>The EXIF subset; each member null when absent.</summary>
 /// <param name="CameraMake">Camera make.</param>

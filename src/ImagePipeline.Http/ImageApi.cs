@@ -321,7 +321,7 @@ public sealed class ImageApi
             Placeholder: null,
             record.ContentType,
             record.UpdatedAt,
-            record.Original is { } o ? new OriginalInfo(o.Format, o.Width, o.Height, o.Bytes) : null,
+            record.Original is { } o ? new OriginalInfo(o.Format, o.Width, o.Height, o.Bytes, Url(_queries.OriginalUrl(record))!) : null,
             record.Metadata is { } m ? Metadata(m) : null,
             renditions,
             thumbnail,

@@ -42,7 +42,8 @@ public sealed class DetailTests
         var body = ApiHarness.Json(await api.GetAsync($"/v1/images/{id}"));
 
         Assert.Equal("ready", body.GetProperty("status").GetString());
-        ApiHarness.AssertJson("""{"format":"jpeg","width":1500,"height":1125,"bytes":123456}""", body.GetProperty("original"));
+        var originalUrl = $"https://originals.store.test/originals/{ApiHarness.IdOf(record)}?expires={(ApiHarness.Start + api.Options.UrlLifetime).ToUnixTimeSeconds()}\u0026signature=sig%2Fab%2Bc%3D\u0026filename=photo.jpg";
+        ApiHarness.AssertJson($$"""{"format":"jpeg","width":1500,"height":1125,"bytes":123456,"url":"{{originalUrl}}"}""", body.GetProperty("original"));
         var renditions = body.GetProperty("renditions").EnumerateArray().ToList();
         Assert.Equal(["w320", "w640", "w1280"], renditions.Select(r => r.GetProperty("name").GetString()));
         var renditionUrl = $"https://derived.store.test/renditions/{id}/r1/w640.webp?expires=1740824100&signature=sig%2Fab%2Bc%3D";

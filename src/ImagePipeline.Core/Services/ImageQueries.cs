@@ -93,8 +93,12 @@ public sealed class ImageQueries(IImageCatalog catalog, IObjectStore store, Pipe
             throw NotReady(record, "original");
         }
 
-        return store.PresignDownload(Bucket.Originals, ObjectKeys.Original(id), options.UrlLifetime, record.FileName);
+        return OriginalUrl(record);
     }
+
+    /// <summary>Presigned download of an uploaded record's original under the uploader's file name.</summary>
+    public Uri OriginalUrl(ImageRecord record) =>
+        store.PresignDownload(Bucket.Originals, ObjectKeys.Original(record.Id), options.UrlLifetime, record.FileName);
 
     /// <summary>The thumbnail URL of a record, or null when not made.</summary>
     public Uri? ThumbnailUrl(ImageRecord record) =>
