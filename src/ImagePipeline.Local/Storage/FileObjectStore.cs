@@ -10,7 +10,8 @@ namespace ImagePipeline.Local.Storage;
 /// Objects as files under <c>{dataDir}/objects</c> (see <see cref="ObjectPaths"/>). Every write goes to a temp file in
 /// the target folder, is flushed to disk and renamed into place, so a reader sees a whole object or none. Each object
 /// has a sidecar <c>.{name}.meta</c> (entity tag, content type, length); the entity tag is the lower-case hex MD5 of the
-/// content, as S3 gives for a single-part upload.
+/// content, as S3 gives for a single-part upload. An object's bytes are hashed once, when they are written; readers
+/// take the tag from the sidecar and hash only when it is missing, torn or not the object's.
 /// </summary>
 public sealed class FileObjectStore : IObjectStore
 {
@@ -41,26 +42,53 @@ public sealed class FileObjectStore : IObjectStore
     }
 
     /// <inheritdoc />
+    /// <remarks>
+    /// The entity tag is the one the upload computed from the bytes as they arrived and wrote to the sidecar: an
+    /// original is written once, whole, and renamed into place, so the bytes read are the bytes that were hashed. The
+    /// sidecar is trusted only when it is the object's own — its length is the length read and it was written after
+    /// the object (it is written right after the rename; a sidecar older than the object belonged to an earlier object
+    /// under the key) — and the bytes are hashed otherwise (a crash between the rename and the sidecar, a torn sidecar).
+    /// </remarks>
     public async Task<StoredObject> GetOriginalAsync(string key, string ifMatchEtag, CancellationToken cancellationToken)
     {
         ArgumentNullException.ThrowIfNull(ifMatchEtag);
         var path = PathOf(Bucket.Originals, key);
         byte[] data;
+        DateTime written;
         try
         {
-            data = await File.ReadAllBytesAsync(path, cancellationToken).ConfigureAwait(false);
+            var stream = new FileStream(path, new FileStreamOptions
+            {
+                Mode = FileMode.Open,
+                Access = FileAccess.Read,
+                Share = FileShare.Read | FileShare.Delete,
+                Options = FileOptions.Asynchronous | FileOptions.SequentialScan,
+                BufferSize = 0,
+            });
+            await using (stream.ConfigureAwait(false))
+            {
+                // The time and the bytes of the same file, whatever happens to the name meanwhile.
+                written = File.GetLastWriteTimeUtc(stream.SafeFileHandle);
+                data = GC.AllocateUninitializedArray<byte>(checked((int)stream.Length));
+                await stream.ReadExactlyAsync(data, cancellationToken).ConfigureAwait(false);
+                if (stream.Length != data.Length)
+                {
+                    // Originals are never appended to; a length that moved means this is not one whole object.
+                    throw new IOException("The file changed size while it was read.");
+                }
+            }
         }
         catch (Exception e) when (e is FileNotFoundException or DirectoryNotFoundException)
         {
             throw new ObjectNotFoundException(key);
         }
-        catch (IOException e)
+        catch (Exception e) when (e is IOException or OverflowException)
         {
             throw new TransientStorageException($"Could not read '{key}': {e.Message}", e);
         }
 
-        // The tag of the bytes actually read, not of the sidecar: these are exactly the bytes the caller gets.
-        var etag = ETagOf(data);
+        var sidecar = await ReadSidecarAsync(path, cancellationToken, notOlderThan: written).ConfigureAwait(false);
+        var etag = sidecar is not null && sidecar.Length == data.Length && IsEtag(sidecar.ETag) ? sidecar.ETag : ETagOf(data);
         return string.Equals(etag, ifMatchEtag.Trim('"'), StringComparison.OrdinalIgnoreCase)
             ? new StoredObject(data, etag)
             : throw new ObjectChangedException(key);
@@ -74,24 +102,31 @@ public sealed class FileObjectStore : IObjectStore
         try
         {
             Directory.CreateDirectory(Path.GetDirectoryName(path)!);
-            var meta = new ObjectMeta(ETagOf(data.Span), contentType, data.Length);
-
-            // Sidecar first: the object appears (atomically) only once its sidecar is in place.
-            await WriteSidecarAsync(path, meta, cancellationToken).ConfigureAwait(false);
+            var meta = JsonSerializer.SerializeToUtf8Bytes(new ObjectMeta(ETagOf(data.Span), contentType, data.Length), ObjectMetaJsonContext.Default.ObjectMeta);
+            var sidecarPath = SidecarPathFor(path);
+            var sidecarTemp = TempPathFor(sidecarPath);
             var temp = TempPathFor(path);
             try
             {
-                var stream = NewTempFile(temp);
-                await using (stream.ConfigureAwait(false))
+                // Both temp files are written and flushed to disk side by side (one disk flush's wait instead of two in
+                // a row), then the sidecar is renamed into place first: the object appears (atomically) only once its
+                // sidecar is in place.
+                var sidecarWritten = Task.Run(() => WriteDurably(sidecarTemp, meta, cancellationToken), cancellationToken);
+                try
                 {
-                    await stream.WriteAsync(data, cancellationToken).ConfigureAwait(false);
-                    stream.Flush(flushToDisk: true);
+                    WriteDurably(temp, data.Span, cancellationToken);
+                }
+                finally
+                {
+                    await sidecarWritten.ConfigureAwait(false);
                 }
 
+                File.Move(sidecarTemp, sidecarPath, overwrite: true);
                 File.Move(temp, path, overwrite: true);
             }
             finally
             {
+                DeleteQuietly(sidecarTemp);
                 DeleteQuietly(temp);
             }
         }
@@ -124,11 +159,14 @@ public sealed class FileObjectStore : IObjectStore
 
         Directory.CreateDirectory(Path.GetDirectoryName(path)!);
         var temp = TempPathFor(path);
+        var sidecarPath = SidecarPathFor(path);
+        var sidecarTemp = TempPathFor(sidecarPath);
         var buffer = ArrayPool<byte>.Shared.Rent(BufferSize);
         try
         {
             using var md5 = NewMd5();
             long received = 0;
+            string etag;
             var stream = NewTempFile(temp);
             await using (stream.ConfigureAwait(false))
             {
@@ -157,10 +195,22 @@ public sealed class FileObjectStore : IObjectStore
                     return new PutResult(PutStatus.TooShort, null, received);
                 }
 
-                stream.Flush(flushToDisk: true);
+                // The entity tag is known with the last byte: the sidecar is written and flushed to disk side by side
+                // with the object's bytes, and renamed into place right after the object (never before it: the key is
+                // written once, and a losing concurrent upload must not touch the winner's sidecar).
+                etag = Convert.ToHexStringLower(md5.GetHashAndReset());
+                var meta = JsonSerializer.SerializeToUtf8Bytes(new ObjectMeta(etag, contentType, received), ObjectMetaJsonContext.Default.ObjectMeta);
+                var sidecarWritten = Task.Run(() => WriteDurably(sidecarTemp, meta, cancellationToken), cancellationToken);
+                try
+                {
+                    stream.Flush(flushToDisk: true);
+                }
+                finally
+                {
+                    await sidecarWritten.ConfigureAwait(false);
+                }
             }
 
-            var etag = Convert.ToHexStringLower(md5.GetHashAndReset());
             if (beforeVisible is not null)
             {
                 await beforeVisible(etag, cancellationToken).ConfigureAwait(false);
@@ -176,13 +226,22 @@ public sealed class FileObjectStore : IObjectStore
                 return new PutResult(PutStatus.AlreadyExists, null, received);
             }
 
-            await WriteSidecarAsync(path, new ObjectMeta(etag, contentType, received), cancellationToken).ConfigureAwait(false);
+            try
+            {
+                File.Move(sidecarTemp, sidecarPath, overwrite: true);
+            }
+            catch (IOException)
+            {
+                // The object is stored: without its sidecar, readers compute the tag from the bytes.
+            }
+
             return new PutResult(PutStatus.Created, etag, received);
         }
         finally
         {
             ArrayPool<byte>.Shared.Return(buffer);
             DeleteQuietly(temp);
+            DeleteQuietly(sidecarTemp);
         }
     }
 
@@ -347,34 +406,31 @@ public sealed class FileObjectStore : IObjectStore
         BufferSize = 0,
     });
 
-    private static async Task WriteSidecarAsync(string objectPath, ObjectMeta meta, CancellationToken cancellationToken)
+    /// <summary>Creates <paramref name="path"/> (which must not exist) with <paramref name="data"/>, flushed to disk.</summary>
+    private static void WriteDurably(string path, ReadOnlySpan<byte> data, CancellationToken cancellationToken)
     {
-        var path = SidecarPathFor(objectPath);
-        var temp = TempPathFor(path);
-        try
-        {
-            var stream = NewTempFile(temp);
-            await using (stream.ConfigureAwait(false))
-            {
-                await JsonSerializer.SerializeAsync(stream, meta, ObjectMetaJsonContext.Default.ObjectMeta, cancellationToken).ConfigureAwait(false);
-                stream.Flush(flushToDisk: true);
-            }
-
-            File.Move(temp, path, overwrite: true);
-        }
-        finally
-        {
-            DeleteQuietly(temp);
-        }
+        cancellationToken.ThrowIfCancellationRequested();
+        using var handle = File.OpenHandle(path, FileMode.CreateNew, FileAccess.Write, FileShare.None);
+        RandomAccess.Write(handle, data, 0);
+        RandomAccess.FlushToDisk(handle);
     }
 
-    private static async Task<ObjectMeta?> ReadSidecarAsync(string objectPath, CancellationToken cancellationToken)
+    /// <summary>
+    /// The sidecar of <paramref name="objectPath"/>, or null when it is missing or unreadable, or (with
+    /// <paramref name="notOlderThan"/>) last written before that time.
+    /// </summary>
+    private static async Task<ObjectMeta?> ReadSidecarAsync(string objectPath, CancellationToken cancellationToken, DateTime? notOlderThan = null)
     {
         try
         {
             var stream = File.OpenRead(SidecarPathFor(objectPath));
             await using (stream.ConfigureAwait(false))
             {
+                if (notOlderThan is { } time && File.GetLastWriteTimeUtc(stream.SafeFileHandle) < time)
+                {
+                    return null;
+                }
+
                 return await JsonSerializer.DeserializeAsync(stream, ObjectMetaJsonContext.Default.ObjectMeta, cancellationToken).ConfigureAwait(false);
             }
         }
@@ -383,6 +439,9 @@ public sealed class FileObjectStore : IObjectStore
             return null;
         }
     }
+
+    private static bool IsEtag(string? value) =>
+        value is { Length: 32 } && value.All(c => c is (>= '0' and <= '9') or (>= 'a' and <= 'f'));
 
     private static void DeleteQuietly(string path)
     {

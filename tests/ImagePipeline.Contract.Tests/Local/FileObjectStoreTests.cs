@@ -103,6 +103,50 @@ public sealed class FileObjectStoreTests : ObjectStoreContract, IDisposable
         Assert.Equal(data.Length, local.Length);
     }
 
+    [Fact]
+    public async Task GetOriginalAsync_ItsOwnSidecar_GivesTheUploadsEtagWithoutHashingAgain()
+    {
+        var store = NewStore();
+        var (key, data) = await PutNewOriginalAsync(store);
+
+        // A sidecar of the right length, written after the object, is the tag's source: it is believed as it is.
+        await RewriteSidecarAsync(store, key, OtherEtag, data.Length);
+
+        Assert.Equal(OtherEtag, (await store.GetOriginalAsync(key, OtherEtag, Ct)).ETag);
+        await Assert.ThrowsAsync<ObjectChangedException>(() => store.GetOriginalAsync(key, Md5(data), Ct));
+    }
+
+    [Theory]
+    [InlineData("lost")]
+    [InlineData("torn")]
+    [InlineData("other length")]
+    [InlineData("older than the object")]
+    public async Task GetOriginalAsync_SidecarNotTheObjectsOwn_HashesTheBytes(string sidecar)
+    {
+        var store = NewStore();
+        var (key, data) = await PutNewOriginalAsync(store);
+        var path = SidecarPath(store, key);
+        switch (sidecar)
+        {
+            case "lost":
+                File.Delete(path);
+                break;
+            case "torn":
+                await File.WriteAllTextAsync(path, "{\"eTag\":\"01234", Ct);
+                break;
+            case "other length":
+                await RewriteSidecarAsync(store, key, OtherEtag, data.Length + 1);
+                break;
+            default:
+                await RewriteSidecarAsync(store, key, OtherEtag, data.Length);
+                File.SetLastWriteTimeUtc(path, File.GetLastWriteTimeUtc(store.PathOf(Bucket.Originals, key)) - TimeSpan.FromHours(1));
+                break;
+        }
+
+        Assert.Equal(data, (await store.GetOriginalAsync(key, Md5(data), Ct)).Data.ToArray());
+        await Assert.ThrowsAsync<ObjectChangedException>(() => store.GetOriginalAsync(key, OtherEtag, Ct));
+    }
+
     // ---- write-once and exact length -----------------------------------------------------------------------------
 
     [Fact]
@@ -305,6 +349,36 @@ public sealed class FileObjectStoreTests : ObjectStoreContract, IDisposable
 
     private FileObjectStore NewStore(TimeProvider? clock = null, UrlSigner? signer = null) =>
         new(_directory.Combine("data"), signer ?? NewSigner(clock));
+
+    private const string OtherEtag = "0123456789abcdef0123456789abcdef";
+
+    private static string Md5(byte[] data) => Convert.ToHexStringLower(MD5.HashData(data));
+
+    private static string SidecarPath(FileObjectStore store, string key)
+    {
+        var path = store.PathOf(Bucket.Originals, key);
+        return Path.Combine(Path.GetDirectoryName(path)!, "." + Path.GetFileName(path) + ".meta");
+    }
+
+    private static async Task<(string Key, byte[] Data)> PutNewOriginalAsync(FileObjectStore store)
+    {
+        var key = ObjectKeys.Original(NewId());
+        var data = RandomBytes(2_000);
+        Assert.Equal(PutStatus.Created, (await store.PutOriginalAsync(key, new MemoryStream(data), data.Length, "image/jpeg", Ct)).Status);
+        return (key, data);
+    }
+
+    /// <summary>Rewrites the sidecar the upload wrote, with another entity tag and length (and a fresh write time).</summary>
+    private static async Task RewriteSidecarAsync(FileObjectStore store, string key, string etag, long length)
+    {
+        var path = SidecarPath(store, key);
+        var json = System.Text.Json.Nodes.JsonNode.Parse(await File.ReadAllTextAsync(path, Ct))!.AsObject();
+        var etagName = json.Single(p => p.Value?.ToString().Length == 32).Key;
+        var lengthName = json.Single(p => p.Value?.GetValueKind() == System.Text.Json.JsonValueKind.Number).Key;
+        json[etagName] = etag;
+        json[lengthName] = length;
+        await File.WriteAllTextAsync(path, json.ToJsonString(), Ct);
+    }
 
     private void AssertNoTempFiles()
     {
