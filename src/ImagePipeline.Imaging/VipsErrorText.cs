@@ -52,6 +52,8 @@ internal static class VipsErrorText
         "memory allocation", // libheif, libaom
         "allocation fail",
         "memory exhausted",
+        "bad_alloc", // C++ codecs (libheif): std::bad_alloc
+        "enomem",
         "memory limit",
         "unable to create thread", // vips_thread_new
         "cannot create thread",

@@ -40,6 +40,7 @@ public sealed class VipsErrorTextTests
     [InlineData("vips__file_open_write: unable to open file \"/tmp/vips-0-XYZ.v\" for writing\nunix error: No space left on device")]
     [InlineData("heif: Memory allocation error: Unspecified")]
     [InlineData("unix error: Cannot allocate memory")]
+    [InlineData("heif: std::bad_alloc")]
     public void Classify_MachineText_IsMachineEvenBesideADecoderComplaint(string text) =>
         Assert.Equal(VipsFailureKind.Machine, VipsErrorText.Classify(text));
 
