@@ -40,7 +40,7 @@ internal static class PngWriter
 
         var bytesPerPixel = sixteenBit ? 8 : 4;
         using (var idat = new IdatStream(file))
-        using (var zlib = new ZLibStream(idat, CompressionLevel.Fastest))
+        using (var zlib = new ZLibStream(idat, CompressionLevel.Fastest, leaveOpen: true))
         {
             var row = new byte[1 + ((long)width * bytesPerPixel)];
             foreach (var (x0, y0, dx, dy) in interlace ? Adam7 : [(0, 0, 1, 1)])
@@ -114,6 +114,7 @@ internal static class PngWriter
     private sealed class IdatStream(Stream file) : Stream
     {
         private readonly MemoryStream _pending = new();
+        private bool _disposed;
 
         public override bool CanRead => false;
 
@@ -151,10 +152,11 @@ internal static class PngWriter
 
         protected override void Dispose(bool disposing)
         {
-            if (disposing)
+            if (disposing && !_disposed)
             {
                 Flush();
                 _pending.Dispose();
+                _disposed = true;
             }
 
             base.Dispose(disposing);
