@@ -9,11 +9,16 @@ namespace ImagePipeline.Infra;
 /// thumbnail's attention crop is CPU-bound, and the api's cold start (runtime, libvips, SDK clients) is too. A 12 MP
 /// resize takes ~1 s warm and a 100 MP one ~1.5 s on a full core, so the timeouts leave ample room for an image (a
 /// stage invocation handles one message: see <see cref="ResizeBatchSize"/>).
+/// The worst inputs the limits admit (issue 10's re-measure, same benchmark, <c>MALLOC_ARENA_MAX=2</c>) are not the
+/// 100 MP JPEG: an 8062×8062 16-bit RGBA interlaced PNG (the largest within the 512 MiB decode budget) peaks at
+/// 758 MiB resize / 697 MiB thumbnail, and a 2048×16383 RGBA PNG (renditions near WebP's height limit, encoded two at
+/// a time) at 943 MiB resize. So resize keeps 2048 MB and the thumbnail goes from 1024 to 1536 MB: an OOM kill is
+/// recovered by the dead-letter path, but it should not be what a legitimate image meets.
 /// </summary>
 public static class FunctionSizing
 {
     public const int ResizeMemoryMb = 2048;
-    public const int ThumbnailMemoryMb = 1024;
+    public const int ThumbnailMemoryMb = 1536;
     public const int ApiMemoryMb = 512;
 
     /// <summary>

@@ -80,7 +80,8 @@ internal sealed class LambdaBenchmark(LambdaModeOptions options, TextWriter outp
 
             var buckets = await emulators.CreateBucketsAsync(CancellationToken.None);
             var table = await emulators.CreateTableAsync(CancellationToken.None);
-            var deployment = new Target(emulators, buckets, table, new DynamoImageCatalog(emulators.DynamoDb, table));
+            var queues = ((await emulators.CreateQueueAsync("resize", CancellationToken.None)).Url, (await emulators.CreateQueueAsync("thumbnail", CancellationToken.None)).Url);
+            var deployment = new Target(emulators, buckets, table, new DynamoImageCatalog(emulators.DynamoDb, table), queues);
 
             var cold = await ColdStartAsync(bootstrap, deployment, mp12);
             var memory = new List<(string Name, string Stage, ChildResult? Result, string? Error)>
@@ -105,7 +106,7 @@ internal sealed class LambdaBenchmark(LambdaModeOptions options, TextWriter outp
     }
 
     /// <summary>A deployment on the emulators: its buckets, table and catalog.</summary>
-    private sealed record Target(AwsEmulators Emulators, S3StoreOptions Buckets, string Table, DynamoImageCatalog Catalog);
+    private sealed record Target(AwsEmulators Emulators, S3StoreOptions Buckets, string Table, DynamoImageCatalog Catalog, (Uri Resize, Uri Thumbnail) Queues);
 
     private sealed record ColdRun(double InitMs, double FirstResponseMs, double FirstInvocationMs, List<double> WarmMs, ChildResult? Exit);
 
@@ -241,6 +242,8 @@ internal sealed class LambdaBenchmark(LambdaModeOptions options, TextWriter outp
         Environment.SetEnvironmentVariable(PipelineEnvironment.DerivedBucket, target.Buckets.DerivedBucket);
         Environment.SetEnvironmentVariable(PipelineEnvironment.Table, target.Table);
         Environment.SetEnvironmentVariable(PipelineEnvironment.CursorKey, CursorKey);
+        Environment.SetEnvironmentVariable(PipelineEnvironment.ResizeQueueUrl, target.Queues.Resize.ToString());
+        Environment.SetEnvironmentVariable(PipelineEnvironment.ThumbnailQueueUrl, target.Queues.Thumbnail.ToString());
         Environment.SetEnvironmentVariable("IMAGEPIPELINE_LIBVIPS", null);
         Environment.SetEnvironmentVariable("MALLOC_ARENA_MAX", "2"); // as the stack sets it on every function
         var sequence = Interlocked.Increment(ref _processes);

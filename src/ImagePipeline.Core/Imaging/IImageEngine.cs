@@ -2,7 +2,8 @@ namespace ImagePipeline.Core.Imaging;
 
 /// <summary>
 /// Decodes, measures and re-encodes images. Implementations are thread-safe; every method either returns a result
-/// or throws <see cref="ImageProcessingException"/> for a permanent, image-caused failure (anything else is a fault).
+/// or throws <see cref="ImageProcessingException"/>: a permanent, image-caused failure, or code
+/// <see cref="ImageErrorCode.Internal"/> for one that means the machine and is worth retrying.
 /// </summary>
 public interface IImageEngine
 {

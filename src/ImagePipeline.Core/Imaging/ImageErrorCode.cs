@@ -47,8 +47,11 @@ public static class ImageErrorCodes
 }
 
 /// <summary>
-/// An image that cannot be processed, for a reason that lies in the image (or the limits), so retrying
-/// cannot help: the pipeline records the stage as failed with <see cref="Code"/> and acknowledges the event.
+/// An image that could not be processed. With every code but <see cref="ImageErrorCode.Internal"/> the reason lies in
+/// the image (or the limits), so retrying cannot help: the pipeline records the stage as failed with <see cref="Code"/>
+/// and acknowledges the event. <see cref="ImageErrorCode.Internal"/> means the machine (out of memory, a libvips
+/// fault): the pipeline retries it, and records <c>internal</c> only after the last attempt. The message is a fixed,
+/// user-facing sentence for its code; the engine's own error text is only in the inner exception.
 /// </summary>
 public sealed class ImageProcessingException : Exception
 {
