@@ -165,9 +165,10 @@ if (switches.AnyOn)
     app.Logger.LogWarning(
         "Test switches on: clock offset {ClockOffset}, storage faults {Faults} (seed {Seed}, rate {Rate})",
         switches.ClockOffset, switches.Faults is not null, switches.Faults?.Seed, switches.Faults?.Rate);
-    app.Lifetime.ApplicationStopped.Register(() => app.Logger.LogWarning(
-        "Injected storage faults: {Before} before and {After} after the call",
-        switches.Faults?.InjectedBefore ?? 0, switches.Faults?.InjectedAfter ?? 0));
+    if (switches.Faults is { } plan)
+    {
+        plan.Injected = where => app.Logger.LogWarning("Injected storage fault {Where}", where);
+    }
 }
 
 await app.RunAsync();

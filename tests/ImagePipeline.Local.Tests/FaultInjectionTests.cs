@@ -138,13 +138,13 @@ public sealed partial class FaultInjectionTests
                 Assert.True(live.Contains(relative[1]), $"Derived object {string.Join('/', relative)} has no live record.\n{log}");
             }
 
-            // Read the injected fault counts from a last graceful stop.
+            // The host logs every injected fault, across all its lives.
             await QueueDb.WaitUntilEmptyAsync(host, TimeSpan.FromSeconds(30));
             await host.InterruptAsync(TimeSpan.FromSeconds(60));
-            var injected = InjectedRegex().Matches(host.Output).Sum(m => long.Parse(m.Groups[1].Value, System.Globalization.CultureInfo.InvariantCulture) + long.Parse(m.Groups[2].Value, System.Globalization.CultureInfo.InvariantCulture));
+            var injected = InjectedRegex().Matches(host.Output).Count;
             TestContext.Current.TestOutputHelper?.WriteLine(
                 $"Fault suite: seed {seed}, {uploads.Count} uploads, {counts.GetValueOrDefault("kill")} SIGKILL, {counts.GetValueOrDefault("interrupt")} SIGINT, 1 clock jump of +25 h, " +
-                $"≥ {injected} storage faults injected (counted at graceful stops), lost 0, stuck 0, {details.Values.Count(d => d.GetProperty("status").GetString() == "ready")} ready, " +
+                $"{injected} storage faults injected, lost 0, stuck 0, {details.Values.Count(d => d.GetProperty("status").GetString() == "ready")} ready, " +
                 $"{details.Values.Count(d => d.GetProperty("status").GetString() == "failed")} failed with their permanent code, in {stopwatch.Elapsed.TotalSeconds:0.0} s after the last fault.");
             Assert.True(injected > 0, "No storage fault was injected: the test switch is not wired.");
         }
@@ -201,6 +201,6 @@ public sealed partial class FaultInjectionTests
         e is HttpRequestException or InvalidOperationException or ObjectDisposedException or TaskCanceledException
         && !Cancel.IsCancellationRequested;
 
-    [GeneratedRegex(@"Injected storage faults: (\d+) before and (\d+) after the call")]
+    [GeneratedRegex(@"Injected storage fault (before|after) ")]
     private static partial Regex InjectedRegex();
 }

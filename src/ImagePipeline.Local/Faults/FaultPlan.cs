@@ -6,21 +6,19 @@ namespace ImagePipeline.Local.Faults;
 /// <summary>
 /// Decides, from a seeded generator, which storage calls fail transiently: before the call (nothing happened) or after
 /// it (it happened, but the caller is told it failed — the case that makes retries meet their own earlier writes).
-/// Counts what it injected.
+/// Tells <see cref="Injected"/> of each one.
 /// </summary>
 internal sealed class FaultPlan(int seed, double rate)
 {
+    /// <summary>Told of each injected fault (the host logs it, so a test can count them even across kills).</summary>
+    public Action<string>? Injected { get; set; }
+
     private readonly Random _random = new(seed);
     private readonly Lock _lock = new();
-    private long _before, _after;
 
     public int Seed => seed;
 
     public double Rate => rate;
-
-    public long InjectedBefore => Interlocked.Read(ref _before);
-
-    public long InjectedAfter => Interlocked.Read(ref _after);
 
     public static FaultPlan? Parse(string text)
     {
@@ -51,14 +49,14 @@ internal sealed class FaultPlan(int seed, double rate)
         var (failBefore, failAfter) = Draw();
         if (failBefore)
         {
-            Interlocked.Increment(ref _before);
+            Injected?.Invoke($"before {what}");
             throw new TransientStorageException($"Injected fault before {what}.");
         }
 
         var result = await call().ConfigureAwait(false);
         if (failAfter)
         {
-            Interlocked.Increment(ref _after);
+            Injected?.Invoke($"after {what}");
             throw new TransientStorageException($"Injected fault after {what}.");
         }
 
