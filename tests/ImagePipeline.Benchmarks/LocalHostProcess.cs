@@ -172,6 +172,44 @@ internal sealed class LocalHostProcess : IDisposable
     }
 
     /// <summary>
+    /// CPU time so far of the host's threads whose name starts with <paramref name="namePrefix"/> (Linux keeps 15
+    /// characters of a thread's name), from /proc/&lt;pid&gt;/task/*/stat; threads that already ended are not counted.
+    /// </summary>
+    public double ThreadCpuMs(string namePrefix)
+    {
+        var total = 0.0;
+        try
+        {
+            foreach (var task in Directory.EnumerateDirectories($"/proc/{Pid}/task"))
+            {
+                try
+                {
+                    var stat = File.ReadAllText(Path.Combine(task, "stat"));
+                    var open = stat.IndexOf('(', StringComparison.Ordinal);
+                    var close = stat.LastIndexOf(')');
+                    if (open < 0 || close < open || !stat[(open + 1)..close].StartsWith(namePrefix, StringComparison.Ordinal))
+                    {
+                        continue;
+                    }
+
+                    var fields = stat[(close + 2)..].Split(' ');
+                    total += (long.Parse(fields[11], CultureInfo.InvariantCulture) + long.Parse(fields[12], CultureInfo.InvariantCulture)) * MsPerTick;
+                }
+                catch (Exception e) when (e is IOException or FormatException or IndexOutOfRangeException)
+                {
+                    // The thread ended meanwhile.
+                }
+            }
+        }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+        {
+            return double.NaN;
+        }
+
+        return total;
+    }
+
+    /// <summary>
     /// Cores kept busy in each of <paramref name="slices"/> equal slices of [<paramref name="from"/>,
     /// <paramref name="to"/>] (Stopwatch timestamps), by the host and by the whole machine, from the 100 ms samples.
     /// </summary>
