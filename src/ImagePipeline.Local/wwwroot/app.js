@@ -1,7 +1,8 @@
 // The ImagePipeline web page: upload, gallery and detail view over the REST API v1. Plain ES modules, no build step.
 
-import { api, apiUrl, loadConfig, NetworkError } from './js/api.js';
-import { formatName, imageIdPattern } from './js/dom.js';
+import { api, apiUrl, loadConfig, NetworkError, useSignIn } from './js/api.js';
+import { displayName, readSignInConfig, startSignIn } from './js/auth.js';
+import { formatName, h, imageIdPattern } from './js/dom.js';
 import { createDetailView } from './js/detail.js';
 import { createGallery } from './js/gallery.js';
 import { createUploader } from './js/uploads.js';
@@ -46,6 +47,11 @@ $('banner-retry').addEventListener('click', () => {
 });
 
 function reportConnection(error) {
+  if (signIn?.redirecting) {
+    // On the way to the provider's sign-in page: the page is about to be left.
+    return;
+  }
+
   if (!error) {
     hideBanner('connection');
     return;
@@ -57,9 +63,75 @@ function reportConnection(error) {
   showBanner(message, { kind: 'connection', retry: reconnect });
 }
 
-// Retry after a failure: ask for the API's health and the first page again (polling resumes by itself).
+// Retry after a failure: ask for the API's health and the first page again (polling resumes by itself). Until the
+// deployment's sign-in settings are known, start over instead.
 function reconnect() {
-  return Promise.all([checkHealth(), gallery.loadFirst()]);
+  if (!configured) {
+    return begin();
+  }
+
+  return Promise.all([checkHealth(), mayUseApi() ? gallery.loadFirst() : null]);
+}
+
+// ---- sign-in: only where GET /v1/config names an issuer; an anonymous deployment shows none of it ----
+
+let configured = false; // GET /v1/config has been read
+let signIn = null; // the sign-in session (js/auth.js), on a deployment that signs in
+
+/** Whether the page may call the API's private routes: anonymous, or signed in. */
+function mayUseApi() {
+  return configured && (!signIn || signIn.user !== null);
+}
+
+function goSignIn(button) {
+  button.disabled = true;
+  signIn.signIn().catch((error) => {
+    button.disabled = false;
+    showBanner(`Could not go to the sign-in page: ${error.message}`, { kind: 'sign-in' });
+  });
+}
+
+function signInButton(id, classes) {
+  const button = h('button', { type: 'button', id, class: classes }, 'Sign in');
+  button.addEventListener('click', () => goSignIn(button));
+  return button;
+}
+
+/** The header's account area (the user and Sign out, or Sign in) and, signed out, the invitation in place of the panels. */
+function renderAccount(session) {
+  const area = h('div', { class: 'account', id: 'account' });
+  document.querySelector('.header-row').append(area);
+  if (session.user) {
+    const name = displayName(session.user);
+    const signOut = h('button', { type: 'button', id: 'sign-out', class: 'button button-small button-quiet' }, 'Sign out');
+    signOut.addEventListener('click', () => {
+      signOut.disabled = true;
+      session.signOut().catch((error) => {
+        signOut.disabled = false;
+        showBanner(`Could not sign out: ${error.message}`, { kind: 'sign-in' });
+      });
+    });
+    area.append(
+      h('p', { class: 'account-user' }, h('span', { class: 'visually-hidden' }, 'Signed in as '), h('span', { id: 'account-name', class: 'account-name', title: name }, name)),
+      signOut);
+  } else {
+    area.append(signInButton('sign-in', 'button button-small'));
+    $('upload-panel').hidden = true;
+    $('gallery-panel').hidden = true;
+    const heading = h('h2', { id: 'signed-out-title', tabindex: '-1' }, 'Sign in to see your images');
+    $('banner').after(h('section', { class: 'panel signed-out', id: 'signed-out', 'aria-labelledby': 'signed-out-title' },
+      heading,
+      h('p', { class: 'muted' }, session.ended
+        ? 'Your session has ended. Sign in again to upload photos and see your images.'
+        : 'Each user of this site has their own images. Sign in to upload photos and see yours.'),
+      signInButton('sign-in-panel', 'button')));
+    document.querySelector('.skip-link').href = '#signed-out-title';
+    document.querySelector('.skip-link').textContent = 'Skip to sign-in';
+  }
+
+  if (session.error) {
+    showBanner(`Sign-in did not complete: ${session.error.message}`, { kind: 'sign-in' });
+  }
 }
 
 // ---- the page's parts ----
@@ -171,6 +243,10 @@ function routeId() {
 }
 
 function route() {
+  if (!mayUseApi()) {
+    return;
+  }
+
   const id = routeId();
   if (id) {
     returnFocusTo = gallery.linkOf(id) ?? returnFocusTo;
@@ -219,10 +295,48 @@ async function checkHealth() {
     }
 
     $('dropzone-hint').textContent = `${health.formats.map(formatName).join(', ')} · several files at once`;
+    return true;
   } catch (error) {
     status.dataset.state = 'down';
     status.textContent = 'API unreachable';
     reportConnection(error);
+    return false;
+  }
+}
+
+// The first contact: the API's health; once it answers, how the deployment signs in (finishing a sign-in the provider
+// has just sent the browser back from); then the gallery and the detail route, for whoever may see them.
+async function begin() {
+  if (!(await checkHealth())) {
+    return;
+  }
+
+  let config;
+  try {
+    config = await readSignInConfig(apiUrl);
+  } catch (error) {
+    reportConnection(error instanceof TypeError ? new NetworkError(`Cannot reach the API at ${apiUrl('') || window.location.origin}.`) : error);
+    return;
+  }
+
+  if (config) {
+    let session;
+    try {
+      session = await startSignIn(config);
+    } catch (error) {
+      showBanner(`Sign-in is not available: ${error.message}`, { kind: 'connection', retry: reconnect });
+      return;
+    }
+
+    signIn = session;
+    useSignIn(session);
+    renderAccount(session);
+  }
+
+  configured = true;
+  if (mayUseApi()) {
+    await gallery.loadFirst();
+    route();
   }
 }
 
@@ -231,7 +345,6 @@ async function start() {
   $('openapi-link').href = apiUrl('/v1/openapi.json');
   $('openapi-link').textContent = apiUrl('/v1/openapi.json');
   await reconnect();
-  route();
 }
 
 start();

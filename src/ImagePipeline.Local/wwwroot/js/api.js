@@ -68,12 +68,37 @@ function parseProblem(text) {
   }
 }
 
+// On a deployment that signs in: where the access token comes from, and who hears of a 401 (see auth.js).
+let authorization = null;
+
+/**
+ * Sends every API call with `Authorization: Bearer <access token>` from now on.
+ * @param {{ accessToken: () => Promise<string|null>, unauthorized: (token: string|null) => boolean }} session
+ */
+export function useSignIn(session) {
+  authorization = session;
+}
+
+/**
+ * Whether API calls carry a bearer token: links to the API's redirect routes would then answer 401 (an <a href> sends
+ * no token), so the page links to the presigned URLs the detail carries instead.
+ */
+export function signedInCalls() {
+  return authorization !== null;
+}
+
 async function request(method, path, body) {
+  const headers = body === undefined ? { Accept: 'application/json' } : { Accept: 'application/json', 'Content-Type': 'application/json' };
+  const token = authorization ? await authorization.accessToken() : null;
+  if (token) {
+    headers.Authorization = `Bearer ${token}`;
+  }
+
   let response;
   try {
     response = await fetch(apiUrl(path), {
       method,
-      headers: body === undefined ? { Accept: 'application/json' } : { Accept: 'application/json', 'Content-Type': 'application/json' },
+      headers,
       body: body === undefined ? undefined : JSON.stringify(body),
       cache: 'no-store',
     });
@@ -86,6 +111,18 @@ async function request(method, path, body) {
   }
 
   const text = await response.text().catch(() => '');
+  if (response.status === 401 && authorization) {
+    // The session is over (or was never there): sign in again.
+    const leaving = authorization.unauthorized(token);
+    const refusal = parseProblem(text)?.detail;
+    throw new ApiError(401, response.statusText, {
+      title: 'Unauthorized',
+      detail: leaving
+        ? 'Your session has ended; signing in again…'
+        : `The API refused the access token the sign-in has just issued${refusal ? `: ${refusal}` : '.'}`,
+    });
+  }
+
   if (!response.ok) {
     throw new ApiError(response.status, response.statusText, parseProblem(text));
   }

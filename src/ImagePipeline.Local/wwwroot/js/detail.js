@@ -1,7 +1,7 @@
 // The detail view: a modal <dialog> reached by #/images/{id}, with the responsive image, the original's facts, the EXIF
 // subset, downloads, retry (a failed image) and delete (confirmed in a second dialog).
 
-import { api, ApiError } from './api.js';
+import { api, ApiError, signedInCalls } from './api.js';
 import {
   announce, formatBytes, formatCameraTime, formatDegrees, formatExactBytes, formatName, formatTimestamp, h,
 } from './dom.js';
@@ -262,20 +262,24 @@ function facts(rows, emptyText) {
 }
 
 function renderDownloads(detail) {
+  // Signed in, a link to the API's redirect routes would answer 401 (an <a href> carries no bearer token): the links are
+  // then the short-lived presigned URLs the detail carries.
+  const presigned = signedInCalls();
+  const originalHref = presigned ? detail.original?.url : api.originalUrl(detail.id);
   const links = [];
-  if (detail.status !== 'pending') {
-    links.push(h('li', {}, h('a', { href: api.originalUrl(detail.id), dataset: { download: 'original' } }, 'Original'),
+  if (detail.status !== 'pending' && originalHref) {
+    links.push(h('li', {}, h('a', { href: originalHref, dataset: { download: 'original' } }, 'Original'),
       detail.original ? ` — ${formatName(detail.original.format)}, ${detail.original.width} × ${detail.original.height}, ${formatBytes(detail.original.bytes)}` : ''));
   }
 
   const stem = detail.fileName.replace(/\.[^.]+$/, '') || 'image';
   for (const r of [...(detail.renditions || [])].sort((a, b) => a.width - b.width)) {
-    links.push(h('li', {}, h('a', { href: api.renditionUrl(detail.id, r.name), download: `${stem}-${r.name}.webp`, dataset: { download: r.name } }, r.name),
+    links.push(h('li', {}, h('a', { href: presigned ? r.url : api.renditionUrl(detail.id, r.name), download: `${stem}-${r.name}.webp`, dataset: { download: r.name } }, r.name),
       ` — ${r.width} × ${r.height}, ${formatName(r.format)}, ${formatBytes(r.bytes)}`));
   }
 
   if (detail.thumbnail) {
-    links.push(h('li', {}, h('a', { href: api.thumbnailUrl(detail.id), download: `${stem}-thumbnail.webp`, dataset: { download: 'thumbnail' } }, 'Thumbnail'),
+    links.push(h('li', {}, h('a', { href: presigned ? detail.thumbnail.url : api.thumbnailUrl(detail.id), download: `${stem}-thumbnail.webp`, dataset: { download: 'thumbnail' } }, 'Thumbnail'),
       ` — ${detail.thumbnail.width} × ${detail.thumbnail.height}, ${formatName(detail.thumbnail.format)}, ${formatBytes(detail.thumbnail.bytes)}`));
   }
 
