@@ -49,11 +49,16 @@ internal static class LocalSignIn
     public static string? CallerOf(HttpContext context) =>
         context.User.Identity?.IsAuthenticated == true ? context.User.FindFirst("sub")?.Value : null;
 
-    /// <summary>The page's CSP: with sign-in on, the page also talks to the issuer (discovery, token endpoint).</summary>
+    /// <summary>
+    /// The page's CSP. With sign-in on, the page also fetches from the issuer (discovery, the token endpoint for the code
+    /// exchange and refreshes). Going to the sign-in and sign-out pages is a top-level navigation, which CSP does not
+    /// restrict, and the page posts no form anywhere (the login form is the issuer's own page), so <c>form-action</c>
+    /// stays <c>'self'</c>.
+    /// </summary>
     public static string ContentSecurityPolicy(LocalAuth? auth)
     {
         var issuer = auth is null ? "" : " " + auth.Authority.GetLeftPart(UriPartial.Authority);
-        return $"default-src 'self'; img-src 'self' blob: data:; connect-src 'self'{issuer}; form-action 'self'{issuer}; object-src 'none'; base-uri 'none'; frame-ancestors 'none'";
+        return $"default-src 'self'; img-src 'self' blob: data:; connect-src 'self'{issuer}; form-action 'self'; object-src 'none'; base-uri 'none'; frame-ancestors 'none'";
     }
 
     private static bool IsForAudience(IEnumerable<string> audiences, SecurityToken token, string audience)
