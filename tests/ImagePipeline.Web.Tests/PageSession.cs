@@ -71,8 +71,11 @@ public sealed partial class PageSession : IAsyncDisposable
         return new PageSession(context, page, host);
     }
 
-    /// <summary>Opens a page of the site and checks it was served with the host's Content-Security-Policy.</summary>
-    public async Task<IResponse> GotoAsync(string path = "/")
+    /// <summary>
+    /// Opens a page of the site and checks it was served with the host's Content-Security-Policy; waits until the page
+    /// has started (its first page of images asked for) unless <paramref name="waitForGallery"/> is false (signed out).
+    /// </summary>
+    public async Task<IResponse> GotoAsync(string path = "/", bool waitForGallery = true)
     {
         var response = await Page.GotoAsync(path, new PageGotoOptions { WaitUntil = WaitUntilState.Load });
         Assert.NotNull(response);
@@ -82,7 +85,11 @@ public sealed partial class PageSession : IAsyncDisposable
         Assert.Contains("default-src 'self'", csp, StringComparison.Ordinal);
         Assert.DoesNotContain("unsafe-inline", csp, StringComparison.Ordinal);
         // The page has started once it has asked for its first page of images.
-        await Expect(Page.Locator("#gallery")).ToHaveAttributeAsync("aria-busy", "false");
+        if (waitForGallery)
+        {
+            await Expect(Page.Locator("#gallery")).ToHaveAttributeAsync("aria-busy", "false");
+        }
+
         return response;
     }
 

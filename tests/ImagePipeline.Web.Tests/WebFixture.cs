@@ -1,4 +1,5 @@
 using ImagePipeline.Testing;
+using ImagePipeline.Testing.Oidc;
 using ImagePipeline.TestImages;
 using Microsoft.Playwright;
 
@@ -6,10 +7,13 @@ namespace ImagePipeline.Web.Tests;
 
 /// <summary>
 /// One real host and one headless Chromium shared by every browser test (they run one after another). Each test opens
-/// its own browser context (fresh storage) through <see cref="NewPageAsync"/>.
+/// its own browser context (fresh storage) through <see cref="NewPageAsync(int, int)"/>. The sign-in tests also get a second
+/// host that signs in through a real OpenID Connect provider (<see cref="SignInSiteAsync"/>), started on first use.
 /// </summary>
 public sealed class WebFixture : IAsyncLifetime
 {
+    private readonly SemaphoreSlim _signInStart = new(1, 1);
+    private SignInSite? _signInSite;
     private LocalHostProcess? _host;
     private IPlaywright? _playwright;
     private IBrowser? _browser;
@@ -97,19 +101,42 @@ public sealed class WebFixture : IAsyncLifetime
     }
 
     /// <summary>A new page in a fresh context, watching the console, page errors and CSP violations.</summary>
-    public async Task<PageSession> NewPageAsync(int width = 1280, int height = 900)
+    public Task<PageSession> NewPageAsync(int width = 1280, int height = 900) => NewPageAsync(Host, width, height);
+
+    /// <summary>A new page of <paramref name="host"/>'s site in a fresh context (the sign-in site's, for instance).</summary>
+    internal async Task<PageSession> NewPageAsync(LocalHostProcess host, int width = 1280, int height = 900)
     {
         RequireBrowser();
         var context = await _browser!.NewContextAsync(new BrowserNewContextOptions
         {
-            BaseURL = BaseUrl.ToString().TrimEnd('/'),
+            BaseURL = host.BaseUrl.ToString().TrimEnd('/'),
             ViewportSize = new ViewportSize { Width = width, Height = height },
             AcceptDownloads = true,
             Locale = "en-GB",
             TimezoneId = "UTC",
         });
         context.SetDefaultTimeout(30_000);
-        return await PageSession.CreateAsync(context, Host);
+        // The provider's own pages import a web font from Google; the tests have no Internet (and need no font).
+        await context.RouteAsync("https://fonts.googleapis.com/**", route => route.FulfillAsync(new RouteFulfillOptions { Status = 200, ContentType = "text/css", Body = "" }));
+        return await PageSession.CreateAsync(context, host);
+    }
+
+    /// <summary>
+    /// The sign-in site, started on first use: a real OpenID Connect provider (npm oidc-provider, users alice and bob)
+    /// with the page's address registered as its redirect URI, and a local host of its own pointed at it.
+    /// </summary>
+    internal async Task<SignInSite> SignInSiteAsync()
+    {
+        RequireBrowser();
+        await _signInStart.WaitAsync();
+        try
+        {
+            return _signInSite ??= await SignInSite.StartAsync();
+        }
+        finally
+        {
+            _signInStart.Release();
+        }
     }
 
     public async ValueTask DisposeAsync()
@@ -124,6 +151,68 @@ public sealed class WebFixture : IAsyncLifetime
         {
             await _host.DisposeAsync();
         }
+
+        if (_signInSite is not null)
+        {
+            await _signInSite.DisposeAsync();
+        }
+
+        _signInStart.Dispose();
+    }
+}
+
+/// <summary>A local host that signs in through a real OpenID Connect provider, which knows the page's address.</summary>
+internal sealed class SignInSite : IAsyncDisposable
+{
+    private SignInSite(OidcProvider provider, LocalHostProcess host)
+    {
+        Provider = provider;
+        Host = host;
+    }
+
+    public OidcProvider Provider { get; }
+
+    public LocalHostProcess Host { get; }
+
+    /// <summary>The page's address, where the provider sends the browser back (the page's redirect URI): <c>http://127.0.0.1:PORT/</c>.</summary>
+    public string PageUrl => Host.BaseUrl.ToString();
+
+    /// <summary>The issuer's origin, <c>http://127.0.0.1:PORT</c>.</summary>
+    public string IssuerOrigin => Provider.Issuer.GetLeftPart(UriPartial.Authority);
+
+    public static async Task<SignInSite> StartAsync()
+    {
+        var host = new LocalHostProcess();
+        OidcProvider? provider = null;
+        try
+        {
+            provider = await OidcProvider.StartAsync([host.BaseUrl.ToString()]);
+            host.ExtraArguments =
+            [
+                "--auth-authority", provider.Issuer.ToString(),
+                "--auth-audience", OidcProvider.Audience,
+                "--auth-client-id", OidcProvider.ClientId,
+            ];
+            await host.StartAsync();
+            return new SignInSite(provider, host);
+        }
+        catch (Exception e)
+        {
+            var output = provider?.Output;
+            await host.DisposeAsync();
+            if (provider is not null)
+            {
+                await provider.DisposeAsync();
+            }
+
+            throw new InvalidOperationException($"The sign-in site did not start: {e.Message}{Environment.NewLine}{host.OutputTail()}{Environment.NewLine}{output}", e);
+        }
+    }
+
+    public async ValueTask DisposeAsync()
+    {
+        await Host.DisposeAsync();
+        await Provider.DisposeAsync();
     }
 }
 
