@@ -7,6 +7,7 @@ using System.Reflection;
 using System.Text.Json;
 using System.Text.Json.Serialization.Metadata;
 using System.Text.RegularExpressions;
+using ImagePipeline.Cli.SignIn;
 
 namespace ImagePipeline.Cli;
 
@@ -37,13 +38,21 @@ internal sealed partial class ApiClient : IDisposable
 
     private readonly HttpClient _http;
     private readonly Uri _base;
+    private readonly BearerTokens? _tokens;
 
-    public ApiClient(Uri baseUrl)
+    /// <param name="baseUrl">The API's base URL (<c>--api</c>).</param>
+    /// <param name="signIn">
+    /// Whether API requests carry <c>Authorization: Bearer …</c> (from <c>$IMAGEPIPELINE_TOKEN</c> or the tokens
+    /// <c>login</c> saved for this API) when there is a token. Only API requests do: the presigned object URLs carry
+    /// their own signature, may point at another host (S3), and never get the token.
+    /// </param>
+    public ApiClient(Uri baseUrl, bool signIn = true)
     {
         ArgumentNullException.ThrowIfNull(baseUrl);
         var text = baseUrl.GetLeftPart(UriPartial.Path);
         _base = new Uri(text.EndsWith('/') ? text : text + "/");
         Display = text.TrimEnd('/');
+        _tokens = signIn ? BearerTokens.For(Display) : null;
         _http = new HttpClient(new SocketsHttpHandler
         {
             AllowAutoRedirect = false,
@@ -59,6 +68,14 @@ internal sealed partial class ApiClient : IDisposable
 
     /// <summary>The API's base URL as shown in messages, e.g. <c>http://127.0.0.1:5080</c>.</summary>
     public string Display { get; }
+
+    /// <summary><c>GET /v1/config</c>: how clients sign in (<see cref="ClientConfig.Auth"/> null: the API is anonymous).</summary>
+    public async Task<ClientConfig> GetConfigAsync(CancellationToken cancellationToken)
+    {
+        var (config, _) = await SendJsonAsync(() => ApiRequest(HttpMethod.Get, "v1/config"), HttpStatusCode.OK, ApiJsonContext.Default.ClientConfig, cancellationToken)
+            .ConfigureAwait(false);
+        return config;
+    }
 
     /// <summary><c>POST /v1/uploads</c>: records a pending image and returns the presigned PUT of its original.</summary>
     public async Task<UploadCreated> CreateUploadAsync(UploadRequest request, CancellationToken cancellationToken)
@@ -320,9 +337,16 @@ internal sealed partial class ApiClient : IDisposable
     /// <summary>Sends an API request (whole answer read) within <see cref="RequestTimeout"/>, retrying 503 and 429 briefly.</summary>
     private async Task<HttpResponseMessage> SendApiAsync(Func<HttpRequestMessage> create, CancellationToken cancellationToken)
     {
+        var renewed = false;
         for (var attempt = 0; ; attempt++)
         {
             using var request = create();
+            var token = _tokens is null ? null : await _tokens.GetAsync(cancellationToken).ConfigureAwait(false);
+            if (token is not null)
+            {
+                request.Headers.Authorization = new AuthenticationHeaderValue("Bearer", token);
+            }
+
             using var deadline = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
             deadline.CancelAfter(RequestTimeout);
             HttpResponseMessage response;
@@ -337,6 +361,23 @@ internal sealed partial class ApiClient : IDisposable
             catch (HttpRequestException e)
             {
                 throw new ApiConnectionException($"cannot reach the ImagePipeline API at {Display}: {Reason(e)}", e);
+            }
+
+            if (response.StatusCode == HttpStatusCode.Unauthorized)
+            {
+                // A token the API refused although it had not expired yet is renewed once (then the request is sent again).
+                if (!renewed && _tokens is not null && await _tokens.RenewAfterRejectionAsync(token, cancellationToken).ConfigureAwait(false))
+                {
+                    renewed = true;
+                    response.Dispose();
+                    continue;
+                }
+
+                using (response)
+                {
+                    var reason = await UnauthorizedReasonAsync(response, cancellationToken).ConfigureAwait(false);
+                    throw new ApiSignInException(_tokens?.RejectionMessage(reason) ?? $"the API at {Display} needs sign-in ({reason}): run imagepipeline login --api {Display}.");
+                }
             }
 
             if (response.StatusCode is not (HttpStatusCode.ServiceUnavailable or HttpStatusCode.TooManyRequests) || attempt >= ThrottleRetries)
@@ -389,6 +430,54 @@ internal sealed partial class ApiClient : IDisposable
 
         var firstLine = body.Split('\n', 2)[0].Trim();
         return new ApiProblemException(status, title, firstLine.Length is > 0 and <= 200 && !firstLine.StartsWith('<') ? firstLine : null, null);
+    }
+
+    /// <summary>
+    /// A 401 in a few words: <c>401 Unauthorized: &lt;detail&gt;</c> from the API's problem, or from the body an API
+    /// gateway's authorizer answers with (<c>{"message":"Unauthorized"}</c>, which HTTP APIs cannot change).
+    /// </summary>
+    private static async Task<string> UnauthorizedReasonAsync(HttpResponseMessage response, CancellationToken cancellationToken)
+    {
+        string body;
+        try
+        {
+            body = await response.Content.ReadAsStringAsync(cancellationToken).ConfigureAwait(false);
+        }
+        catch (Exception e) when (e is HttpRequestException or IOException)
+        {
+            body = "";
+        }
+
+        string? detail = null;
+        if (body.TrimStart().StartsWith('{'))
+        {
+            try
+            {
+                using var json = JsonDocument.Parse(body);
+                if (json.RootElement.ValueKind == JsonValueKind.Object)
+                {
+                    foreach (var name in new[] { "detail", "message", "title" })
+                    {
+                        if (json.RootElement.TryGetProperty(name, out var value) && value.ValueKind == JsonValueKind.String && value.GetString() is { Length: > 0 } text)
+                        {
+                            detail = text;
+                            break;
+                        }
+                    }
+                }
+            }
+            catch (JsonException)
+            {
+            }
+        }
+
+        var reason = "401 Unauthorized";
+        if (detail is not null && !detail.Equals("Unauthorized", StringComparison.OrdinalIgnoreCase))
+        {
+            reason += ": " + (detail.Length <= 300 ? detail : detail[..300] + "…").TrimEnd('.');
+        }
+
+        return ClientOptions.Clean(reason);
     }
 
     /// <summary>Why a request failed, in a few words: the socket's error ("Connection refused") where there is one.</summary>

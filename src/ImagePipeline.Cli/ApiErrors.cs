@@ -24,7 +24,13 @@ internal sealed class ApiProblemException(int status, string title, string? deta
 /// The API or the storage could not be reached, did not answer in time, or answered something that is not the API:
 /// a connection error (exit code 1). The message names the URL tried.
 /// </summary>
-internal sealed class ApiConnectionException(string message, Exception? inner = null) : Exception(message, inner);
+internal class ApiConnectionException(string message, Exception? inner = null) : Exception(message, inner);
+
+/// <summary>
+/// The API answered 401: no token, or one it refused (expired and not renewable, another deployment's, revoked). Like a
+/// connection error it ends the command with exit code 1; the message says why and ends with "run imagepipeline login".
+/// </summary>
+internal sealed class ApiSignInException(string message) : ApiConnectionException(message);
 
 /// <summary>A local file could not be read while it was uploaded.</summary>
 internal sealed class LocalFileException(string message, Exception? inner = null) : IOException(message, inner);

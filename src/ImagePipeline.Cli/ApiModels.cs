@@ -47,6 +47,15 @@ internal sealed record ThumbnailInfo(int Width, int Height, string Format, long 
 /// <summary>An RFC 9457 problem detail; <see cref="ImageStatus"/> only where the image's status explains it.</summary>
 internal sealed record ApiProblem(string? Type, string? Title, int? Status, string? Detail, string? ImageStatus);
 
+/// <summary><c>GET /v1/config</c>: how clients sign in; <see cref="Auth"/> is null on an anonymous deployment.</summary>
+internal sealed record ClientConfig(SignInSettings? Auth);
+
+/// <summary>
+/// The sign-in of a deployment: the OpenID Connect issuer, the public client, the scopes to ask for, and the CLI's
+/// fixed loopback redirect (<c>http://localhost:PORT/callback</c>).
+/// </summary>
+internal sealed record SignInSettings(string Authority, string ClientId, List<string>? Scopes, string? LogoutUrl, string? CliRedirectUri);
+
 /// <summary>Source-generated JSON of the API's shapes: camelCase, nulls written.</summary>
 [JsonSourceGenerationOptions(
     PropertyNamingPolicy = JsonKnownNamingPolicy.CamelCase,
@@ -56,4 +65,5 @@ internal sealed record ApiProblem(string? Type, string? Title, int? Status, stri
 [JsonSerializable(typeof(ImagePage))]
 [JsonSerializable(typeof(ImageDetail))]
 [JsonSerializable(typeof(ApiProblem))]
+[JsonSerializable(typeof(ClientConfig))]
 internal sealed partial class ApiJsonContext : JsonSerializerContext;

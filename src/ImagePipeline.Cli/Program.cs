@@ -14,4 +14,6 @@ root.Subcommands.Add(DownloadCommand.Create());
 root.Subcommands.Add(DeleteCommand.Create());
 root.Subcommands.Add(WatchCommand.Create());
 root.Subcommands.Add(ReprocessCommand.Create());
+root.Subcommands.Add(LoginCommand.Create());
+root.Subcommands.Add(LogoutCommand.Create());
 return await root.Parse(args).InvokeAsync();

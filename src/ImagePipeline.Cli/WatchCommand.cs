@@ -87,8 +87,9 @@ internal static class WatchCommand
             var (page, _) = await client.ListAsync(limit, null, cancellationToken);
             return (page, null);
         }
-        catch (Exception e) when (e is ApiConnectionException or ApiProblemException)
+        catch (Exception e) when (e is ApiConnectionException or ApiProblemException && e is not ApiSignInException)
         {
+            // A refused sign-in does not mend itself: it ends the command like a first failure (exit 1, "run imagepipeline login").
             return (null, e.Message + " (retrying)");
         }
     }
