@@ -33,6 +33,10 @@ public sealed class ApiHost : IAsyncLifetime
     internal Task<CliResult> RunAsync(IEnumerable<string> arguments, string? workingDirectory = null) =>
         CliRunner.RunAsync([.. arguments, "--api", Url], workingDirectory: workingDirectory);
 
+    /// <summary>Runs the CLI against this host with <paramref name="environment"/>: <c>--api</c> is appended.</summary>
+    internal Task<CliResult> RunAsync(IEnumerable<string> arguments, IReadOnlyDictionary<string, string?> environment) =>
+        CliRunner.RunAsync([.. arguments, "--api", Url], environment);
+
     private async Task<CliResult> OnceAsync(Func<CliResult?> get, Action<CliResult> set, string[] arguments)
     {
         await _uploads.WaitAsync(TestContext.Current.CancellationToken);

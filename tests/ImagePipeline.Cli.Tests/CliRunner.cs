@@ -35,6 +35,10 @@ internal static class CliRunner
 
     private static readonly Lazy<string> Dll = new(FindDll);
 
+    // The config folder of runs that do not bring their own: never the developer's ~/.config.
+    private static readonly Lazy<string> SharedConfigHome = new(() =>
+        Directory.CreateTempSubdirectory("imagepipeline-cli-tests-config-").FullName);
+
     /// <summary>
     /// The CLI's entry assembly. The ProjectReference to src/ImagePipeline.Cli copies it, with its runtimeconfig.json,
     /// deps.json and the bundled libvips under runtimes/, into this test assembly's output folder.
@@ -105,6 +109,12 @@ internal static class CliRunner
         start.Environment.Remove(LibvipsVariable);
         // Nor may a developer's IMAGEPIPELINE_API point the client commands elsewhere.
         start.Environment.Remove("IMAGEPIPELINE_API");
+        // Nor a developer's sign-in be sent or changed: no IMAGEPIPELINE_TOKEN, and a token file of the tests' own
+        // (tests of sign-in give each run its own, see UserConfig), and no browser opened by login.
+        start.Environment.Remove("IMAGEPIPELINE_TOKEN");
+        start.Environment["XDG_CONFIG_HOME"] = SharedConfigHome.Value;
+        start.Environment.Remove("DISPLAY");
+        start.Environment.Remove("WAYLAND_DISPLAY");
         start.Environment["DOTNET_CLI_TELEMETRY_OPTOUT"] = "1";
         start.Environment["NO_COLOR"] = "1";
         foreach (var (name, value) in environment ?? new Dictionary<string, string?>())
