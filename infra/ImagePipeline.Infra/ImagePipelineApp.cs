@@ -6,13 +6,11 @@ namespace ImagePipeline.Infra;
 public static class ImagePipelineApp
 {
     /// <exception cref="ArgumentException">A context value is invalid.</exception>
-    /// <exception cref="InvalidOperationException">The API would be public without consent, or the function package is unusable.</exception>
+    /// <exception cref="InvalidOperationException">The function package is unusable.</exception>
     public static ImagePipelineStack AddStack(App app)
     {
         ArgumentNullException.ThrowIfNull(app);
         var settings = StackSettings.FromContext(key => app.Node.TryGetContext(key));
-        // Checked before the package is resolved: a refused synthesis should not first spend a minute publishing.
-        ImagePipelineStack.RequireApiConsent(settings);
         return new ImagePipelineStack(app, settings.StackName, new ImagePipelineStackProps
         {
             Settings = settings,

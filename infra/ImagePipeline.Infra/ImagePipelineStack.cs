@@ -20,8 +20,9 @@ public sealed class ImagePipelineStackProps : StackProps
 /// drains both DLQs into the catalog; what it cannot record parks in a parking queue), the DynamoDB table, the HTTP API,
 /// CloudFront in front of it for the web page and the API on one origin, alarms and outputs. With
 /// <c>target=localstack</c> the API is a function URL and there is no CloudFront (LocalStack's free edition has neither
-/// API Gateway v2 nor CloudFront). The only functions are those four, on <c>provided.al2023</c>: no aws-cdk-lib helper
-/// function (custom resource handler) is part of the template.
+/// API Gateway v2 nor CloudFront). On AWS, Cognito sign-in and the HTTP API's JWT authorizer guard the private <c>/v1</c>
+/// routes unless <c>-c anonymousApi=true</c> (the demo mode); LocalStack stays anonymous. The only functions are those
+/// four, on <c>provided.al2023</c>: no aws-cdk-lib helper function (custom resource handler) is part of the template.
 /// </summary>
 public sealed class ImagePipelineStack : Stack
 {
@@ -77,19 +78,37 @@ public sealed class ImagePipelineStack : Stack
     {
         ArgumentNullException.ThrowIfNull(props);
         var settings = props.Settings;
-        RequireApiConsent(settings);
         var parts = new StackScope(this, settings, _nag);
+        AnnounceSignIn(settings);
 
         var storage = new PipelineStorage(parts);
         var fanOut = new PipelineFanOut(parts, storage);
         var functions = new PipelineFunctions(parts, storage, fanOut, props.FunctionPackageFolder);
+        var signIn = settings.SignIn ? new PipelineSignIn(parts) : null;
         var api = new PipelineApi(parts, functions.Api);
 
-        var web = api.HttpApi is { } httpApi ? new WebDistribution(parts, httpApi) : null;
+        var web = api.HttpApi is { } httpApi ? new WebDistribution(parts, httpApi, signIn?.ContentSecuritySources ?? []) : null;
         if (web is not null)
         {
             functions.AddApiEnvironment(WebRootVariable, WebRootFolder);
             functions.AddApiEnvironment(WebContentSecurityPolicyVariable, web.ContentSecurityPolicy);
+        }
+
+        if (signIn is not null && web is not null)
+        {
+            _ = signIn.AddClient(web.Distribution.DistributionDomainName, settings.DevOrigins);
+            api.RequireSignIn(signIn);
+            functions.AddApiEnvironment(SignInEnvironment.Mode, SignInEnvironment.CognitoMode);
+            functions.AddApiEnvironment(SignInEnvironment.Authority, signIn.Issuer);
+            functions.AddApiEnvironment(SignInEnvironment.ClientId, signIn.Client!.UserPoolClientId);
+            functions.AddApiEnvironment(SignInEnvironment.Scopes, string.Join(' ', PipelineSignIn.Scopes));
+            functions.AddApiEnvironment(SignInEnvironment.LogoutUrl, signIn.LogoutUrl!);
+            functions.AddApiEnvironment(SignInEnvironment.CliRedirectUri, signIn.CliRedirectUri);
+        }
+        else
+        {
+            api.AllowAnonymous();
+            functions.AddApiEnvironment(SignInEnvironment.Mode, SignInEnvironment.AnonymousMode);
         }
 
         // Browser uploads stay cross-origin (the page's origin PUTs to S3), so the originals bucket keeps its CORS rule.
@@ -103,6 +122,13 @@ public sealed class ImagePipelineStack : Stack
             _ = new CfnOutput(this, "WebUrl", new CfnOutputProps { Value = web.Origin, Description = "The web page (and the API under /v1)." });
         }
 
+        if (signIn is not null)
+        {
+            _ = new CfnOutput(this, "UserPoolId", new CfnOutputProps { Value = signIn.UserPool.UserPoolId, Description = "Users: aws cognito-idp admin-create-user --user-pool-id …" });
+            _ = new CfnOutput(this, "UserPoolClientId", new CfnOutputProps { Value = signIn.Client!.UserPoolClientId, Description = "The public app client of the page and the CLI." });
+            _ = new CfnOutput(this, "HostedUiDomain", new CfnOutputProps { Value = signIn.HostedDomainUrl, Description = "Cognito's hosted sign-in pages." });
+        }
+
         _ = new CfnOutput(this, "OriginalsBucketName", new CfnOutputProps { Value = storage.Originals.BucketName, Description = "Uploads: originals/{imageId}." });
         _ = new CfnOutput(this, "DerivedBucketName", new CfnOutputProps { Value = storage.Derived.BucketName, Description = "Renditions and thumbnails." });
         _ = new CfnOutput(this, "TableName", new CfnOutputProps { Value = storage.Table.TableName, Description = "The images catalog." });
@@ -112,17 +138,26 @@ public sealed class ImagePipelineStack : Stack
         _nag.Apply();
     }
 
-    /// <summary>Until authentication lands, the API is public: synthesis needs the operator's explicit consent.</summary>
-    /// <exception cref="InvalidOperationException">No <c>-c anonymousApi=true</c>.</exception>
-    public static void RequireApiConsent(StackSettings settings)
+    /// <summary>Anonymous deployments are allowed, and said so at synthesis (a warning, not a refusal).</summary>
+    private void AnnounceSignIn(StackSettings settings)
     {
-        ArgumentNullException.ThrowIfNull(settings);
-        if (!settings.AnonymousApi)
+        if (settings.Target == DeploymentTarget.LocalStack)
         {
-            throw new InvalidOperationException(
-                "Refusing to synthesize a public API without authentication: the API has no authorizer yet, so anyone who finds " +
-                "its URL can upload, list and delete images. Pass `-c anonymousApi=true` to accept that (for a demo or a test " +
-                "account), or wait for the authentication issue (Cognito JWT authorizer).");
+            Annotations.Of(this).AddWarningV2("imagepipeline:anonymousLocalStack",
+                "target=localstack deploys an ANONYMOUS API (LocalStack's free edition has no Cognito): every caller is the owner " +
+                "'anonymous', and anyone who reaches the function URL can upload, list and delete images.");
+        }
+        else if (settings.AnonymousApi)
+        {
+            Annotations.Of(this).AddWarningV2("imagepipeline:anonymousApi",
+                "-c anonymousApi=true deploys the demo mode: no Cognito and no authorizer, so anyone who finds the API's URL can upload, " +
+                "list and delete images. Leave the flag out to deploy with Cognito sign-in.");
+        }
+
+        if (!settings.SignIn && (settings.SelfSignUp || settings.AuthDomainPrefix is not null))
+        {
+            Annotations.Of(this).AddWarningV2("imagepipeline:signInFlagsIgnored",
+                $"'{StackSettings.SelfSignUpKey}' and '{StackSettings.AuthDomainPrefixKey}' are ignored: this deployment has no sign-in.");
         }
     }
 

@@ -62,20 +62,20 @@ internal sealed class PipelineFunctions
         DeadLetter = NewFunction("DeadLetter", ImagePipelineStack.DeadLetterHandler, package,
             FunctionSizing.DeadLetterMemoryMb, FunctionSizing.DeadLetterTimeoutSeconds, deadLetterEnvironment);
 
-        var cursorKey = new Secret(scope.Stack, "CursorKey", new SecretProps
+        CursorKey = new Secret(scope.Stack, "CursorKey", new SecretProps
         {
-            Description = "Signs the API's list cursors (IMAGEPIPELINE_CURSOR_KEY); generated, never in the template.",
+            Description = "Signs the API's list cursors; generated, never in the template: the api function reads it at start-up.",
             GenerateSecretString = new SecretStringGenerator { PasswordLength = ImagePipelineStack.CursorKeyLength, ExcludePunctuation = true, IncludeSpace = false },
             RemovalPolicy = scope.Removal,
         });
-        scope.Nag.Add(cursorKey, "AwsSolutions-SMG4",
-            "The cursor key is resolved into the api function at deploy time (dynamic reference); rotating it means a redeploy, and " +
-            "only invalidates list cursors in flight, so there is no rotation schedule.");
+        scope.Nag.Add(CursorKey, "AwsSolutions-SMG4",
+            "The cursor key only signs list cursors: rotating it (put a new value; functions read it at start-up) invalidates the " +
+            "cursors in flight and nothing else, so there is no rotation schedule or rotation function.");
 
         var apiEnvironment = new Dictionary<string, string>(commonEnvironment)
         {
-            // A CloudFormation dynamic reference: the template holds the secret's ARN, CloudFormation the value.
-            [PipelineEnvironment.CursorKey] = cursorKey.SecretValue.UnsafeUnwrap(),
+            // Only where the key is: Parameter Store's reference to the secret, read at start-up (never its value here).
+            [SignInEnvironment.CursorKeyParameter] = CursorKeyParameterName,
             // Reprocessing sends the original's event to the affected stage's queue only (not through SNS).
             [PipelineEnvironment.ResizeQueueUrl] = fanOut.Resize.Queue.QueueUrl,
             [PipelineEnvironment.ThumbnailQueueUrl] = fanOut.Thumbnail.Queue.QueueUrl,
@@ -90,6 +90,7 @@ internal sealed class PipelineFunctions
         GrantStage(Resize, storage, ImagePipelineStack.RenditionsPrefix);
         GrantStage(Thumbnail, storage, ImagePipelineStack.ThumbnailsPrefix);
         GrantApi(Api, storage, [fanOut.Resize.Queue, fanOut.Thumbnail.Queue]);
+        GrantCursorKey(Api);
         GrantDeadLetter(DeadLetter, storage.Table);
 
         Subscribe(Resize, fanOut.Resize.Queue, FunctionSizing.ResizeBatchSize, FunctionSizing.StageMaxConcurrency);
@@ -105,6 +106,12 @@ internal sealed class PipelineFunctions
     public LambdaFunction Api { get; }
 
     public LambdaFunction DeadLetter { get; }
+
+    /// <summary>The generated secret that signs list cursors.</summary>
+    public Secret CursorKey { get; }
+
+    /// <summary>The SSM parameter that reads <see cref="CursorKey"/>: <c>/aws/reference/secretsmanager/NAME</c>.</summary>
+    public string CursorKeyParameterName => SignInEnvironment.SecretsManagerReferencePrefix + CursorKey.SecretName;
 
     /// <summary>All four, in handler order.</summary>
     public IReadOnlyList<LambdaFunction> All => _all;
@@ -210,6 +217,18 @@ internal sealed class PipelineFunctions
                 $"/^Resource::<Originals[0-9A-F]{{8}}\\.Arn>\\/originals\\/\\*$/",
                 $"/^Resource::<Derived[0-9A-F]{{8}}\\.Arn>\\/(renditions|thumbnails)\\/\\*$/",
             ]);
+    }
+
+    /// <summary>
+    /// Reading the cursor key through Parameter Store's reference path needs both permissions: <c>ssm:GetParameter</c>
+    /// on the reference parameter and <c>secretsmanager:GetSecretValue</c> on the secret (encrypted with the AWS-managed
+    /// key, which needs no grant). Nothing else of Parameter Store or Secrets Manager.
+    /// </summary>
+    private void GrantCursorKey(LambdaFunction function)
+    {
+        var parameterArn = $"arn:{Aws.PARTITION}:ssm:{Aws.REGION}:{Aws.ACCOUNT_ID}:parameter{CursorKeyParameterName}";
+        Allow(function, "ReadCursorKeyParameter", ["ssm:GetParameter"], [parameterArn]);
+        Allow(function, "ReadCursorKeySecret", ["secretsmanager:GetSecretValue"], [CursorKey.SecretArn]);
     }
 
     /// <summary>

@@ -2,7 +2,8 @@ using Amazon.CDK;
 using ImagePipeline.Infra;
 
 // The CDK app (cdk.json: `dotnet run --project infra/ImagePipeline.Infra`). Context flags are described in
-// infra/README.md; an invalid one, or a public API without -c anonymousApi=true, fails here with the reason.
+// infra/README.md; an invalid one fails here with the reason. Without flags it synthesizes the AWS stack with Cognito
+// sign-in, so `npx cdk bootstrap` and `npx cdk deploy` work as they are.
 try
 {
     var app = new App();

@@ -1,5 +1,6 @@
 using System.Globalization;
 using System.Text.RegularExpressions;
+using ImagePipeline.Core.Services;
 
 namespace ImagePipeline.Infra;
 
@@ -26,6 +27,12 @@ public sealed partial record StackSettings
     public const string ExposeGpsKey = "exposeGps";
     public const string FunctionPackageKey = "functionPackage";
     public const string OriginalsBucketNameKey = "originalsBucketName";
+    public const string SelfSignUpKey = "selfSignUp";
+    public const string CliCallbackPortKey = "cliCallbackPort";
+    public const string AuthDomainPrefixKey = "authDomainPrefix";
+
+    /// <summary>Words Cognito refuses in a hosted-domain prefix.</summary>
+    public static IReadOnlyList<string> ReservedDomainWords { get; } = ["aws", "amazon", "cognito"];
 
     /// <summary>Environment variable that overrides the function package folder (when the context does not).</summary>
     public const string FunctionPackageVariable = "IMAGEPIPELINE_FUNCTION_PACKAGE";
@@ -34,8 +41,23 @@ public sealed partial record StackSettings
 
     public DeploymentTarget Target { get; init; } = DeploymentTarget.Aws;
 
-    /// <summary>The operator accepts an API without authentication (required until the JWT authorizer lands).</summary>
+    /// <summary>
+    /// The demo mode: no Cognito, no authorizer, every caller is the owner <c>anonymous</c> (anyone with the URL can
+    /// upload, list and delete). Off by default: on AWS the stack deploys with Cognito sign-in.
+    /// </summary>
     public bool AnonymousApi { get; init; }
+
+    /// <summary>Anyone may create an account in the user pool (off: the operator creates users).</summary>
+    public bool SelfSignUp { get; init; }
+
+    /// <summary>The port of the CLI's registered loopback redirect, <c>http://localhost:PORT/callback</c>.</summary>
+    public int CliCallbackPort { get; init; } = SignInDefaults.CliCallbackPort;
+
+    /// <summary>The hosted sign-in domain's prefix; null for the default derived from the stack name and the account.</summary>
+    public string? AuthDomainPrefix { get; init; }
+
+    /// <summary>Whether the stack has Cognito sign-in: on AWS unless <see cref="AnonymousApi"/> (LocalStack's free edition has no Cognito).</summary>
+    public bool SignIn => Target == DeploymentTarget.Aws && !AnonymousApi;
 
     /// <summary>Keep buckets, table and key when the stack is deleted (the default) or destroy them.</summary>
     public bool Retain { get; init; } = true;
@@ -136,6 +158,24 @@ public sealed partial record StackSettings
                 $"Context '{OriginalsBucketNameKey}' must be an existing S3 bucket's name (3 to 63 lower-case letters, digits, dots or hyphens), not '{originalsName}'.");
         }
 
+        var port = SignInDefaults.CliCallbackPort;
+        if (Text(CliCallbackPortKey) is { } portText)
+        {
+            // Cognito matches the redirect exactly and the CLI listens there: a port of its own, not a privileged one.
+            if (!int.TryParse(portText, NumberStyles.None, CultureInfo.InvariantCulture, out port) || port < 1024 || port > 65535)
+            {
+                throw new ArgumentException($"Context '{CliCallbackPortKey}' must be a port number from 1024 to 65535, not '{portText}'.");
+            }
+        }
+
+        var domainPrefix = Text(AuthDomainPrefixKey);
+        if (domainPrefix is not null && (!DomainPrefixPattern().IsMatch(domainPrefix) || ReservedDomainWords.Any(w => domainPrefix.Contains(w, StringComparison.Ordinal))))
+        {
+            throw new ArgumentException(
+                $"Context '{AuthDomainPrefixKey}' must be 1 to 63 lower-case letters, digits or hyphens, neither starting nor ending with a hyphen, " +
+                $"without the words {string.Join(", ", ReservedDomainWords)} (Cognito refuses them), and unique in the region: not '{domainPrefix}'.");
+        }
+
         var package = Text(FunctionPackageKey);
         if (package is null && environment(FunctionPackageVariable) is { } fromEnvironment && !string.IsNullOrWhiteSpace(fromEnvironment))
         {
@@ -155,6 +195,9 @@ public sealed partial record StackSettings
             ExposeGps = Flag(ExposeGpsKey, false),
             FunctionPackage = package is null ? null : Path.GetFullPath(package),
             OriginalsBucketName = originalsName,
+            SelfSignUp = Flag(SelfSignUpKey, false),
+            CliCallbackPort = port,
+            AuthDomainPrefix = domainPrefix,
         };
     }
 
@@ -189,4 +232,7 @@ public sealed partial record StackSettings
 
     [GeneratedRegex("^[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]$")]
     private static partial Regex BucketNamePattern();
+
+    [GeneratedRegex("^[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?$")]
+    private static partial Regex DomainPrefixPattern();
 }

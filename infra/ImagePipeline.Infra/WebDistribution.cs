@@ -17,14 +17,15 @@ internal sealed class WebDistribution
     /// <summary>The path pattern of the API's behaviour.</summary>
     public const string ApiPathPattern = "/v1/*";
 
-    public WebDistribution(StackScope scope, HttpApi api)
+    /// <param name="scope">The stack's parts.</param>
+    /// <param name="api">The HTTP API, the distribution's one origin.</param>
+    /// <param name="signInSources">
+    /// With sign-in, the issuer's endpoints the page talks to (<see cref="PipelineSignIn.ContentSecuritySources"/>); empty
+    /// for an anonymous deployment.
+    /// </param>
+    public WebDistribution(StackScope scope, HttpApi api, IReadOnlyList<string> signInSources)
     {
-        // Images and uploads go to presigned S3 URLs (virtual-hosted: BUCKET.s3.REGION.amazonaws.com), named by wildcard:
-        // the exact bucket hosts would make the distribution depend on the buckets, whose CORS rule names the distribution.
-        // The same text as StaticPage.ContentSecurityPolicy(StaticPage.S3Sources(region)) (the infra tests compare them).
-        ContentSecurityPolicy =
-            $"default-src 'self'; img-src 'self' blob: data: {S3Sources}; connect-src 'self' {S3Sources}; " +
-            "object-src 'none'; base-uri 'none'; frame-ancestors 'none'; form-action 'none'";
+        ContentSecurityPolicy = ContentSecurityPolicyFor(S3Sources, signInSources);
         var headers = new ResponseHeadersPolicy(scope.Stack, "WebHeaders", new ResponseHeadersPolicyProps
         {
             Comment = "ImagePipeline web page and API security headers.",
@@ -112,6 +113,28 @@ internal sealed class WebDistribution
 
     /// <summary>The page's Content-Security-Policy, sent by CloudFront and given to the api function.</summary>
     public string ContentSecurityPolicy { get; }
+
+    /// <summary>
+    /// The page's CSP. Images and uploads go to presigned S3 URLs (virtual-hosted: BUCKET.s3.REGION.amazonaws.com), named
+    /// by wildcard: the exact bucket hosts would make the distribution depend on the buckets, whose CORS rule names the
+    /// distribution. Without sign-in it is the text of StaticPage.ContentSecurityPolicy(StaticPage.S3Sources(region)) (the
+    /// infra tests compare them). With sign-in the page also fetches the issuer's discovery document and keys
+    /// (cognito-idp) and calls the hosted domain's token, user-info and revocation endpoints (connect-src), and it may
+    /// send the browser to the hosted pages (form-action, which browsers also apply to the redirects after a form).
+    /// </summary>
+    public static string ContentSecurityPolicyFor(string s3Sources, IReadOnlyList<string> signInSources)
+    {
+        ArgumentNullException.ThrowIfNull(signInSources);
+        if (signInSources.Count == 0)
+        {
+            return $"default-src 'self'; img-src 'self' blob: data: {s3Sources}; connect-src 'self' {s3Sources}; " +
+                "object-src 'none'; base-uri 'none'; frame-ancestors 'none'; form-action 'none'";
+        }
+
+        var signIn = string.Join(' ', signInSources);
+        return $"default-src 'self'; img-src 'self' blob: data: {s3Sources}; connect-src 'self' {s3Sources} {signIn}; " +
+            $"object-src 'none'; base-uri 'none'; frame-ancestors 'none'; form-action 'self' {signIn}";
+    }
 
     private static string S3Sources => $"https://*.s3.{Aws.REGION}.{Aws.URL_SUFFIX} https://*.s3.{Aws.URL_SUFFIX}";
 }

@@ -5,7 +5,7 @@ using static ImagePipeline.Infra.Tests.TemplateJson;
 
 namespace ImagePipeline.Infra.Tests;
 
-/// <summary>The default stack (target aws, -c anonymousApi=true), property by property.</summary>
+/// <summary>The default stack (target aws, no flags: Cognito sign-in), property by property.</summary>
 [Trait("Category", "Integration")]
 public sealed class AwsStackTests(SynthesizedStacks stacks)
 {
@@ -132,10 +132,10 @@ public sealed class AwsStackTests(SynthesizedStacks stacks)
         if (handler == "api")
         {
             Assert.Null(environment[PipelineEnvironment.MaxReceives]);
-            // A dynamic reference to the generated secret: the value itself never appears in the template.
+            // Only where the key is (Parameter Store's reference to the generated secret), never the key or a dynamic reference.
             var secretId = _s.LogicalId("CursorKey");
-            Assert.True(Contains(environment[PipelineEnvironment.CursorKey], Ref(secretId)));
-            Assert.True(AnyString(environment[PipelineEnvironment.CursorKey], s => s.StartsWith("{{resolve:secretsmanager:", StringComparison.Ordinal)));
+            Assert.Null(environment[PipelineEnvironment.CursorKey]);
+            Assert.True(Contains(environment[SignInEnvironment.CursorKeyParameter], Ref(secretId)));
             var generator = _s.Properties(secretId)["GenerateSecretString"]!;
             Assert.Equal(ImagePipelineStack.CursorKeyLength, generator["PasswordLength"]!.GetValue<int>());
             Assert.True(generator["ExcludePunctuation"]!.GetValue<bool>());
@@ -227,7 +227,24 @@ public sealed class AwsStackTests(SynthesizedStacks stacks)
             ("dynamodb:PutItem,dynamodb:GetItem,dynamodb:UpdateItem,dynamodb:Query", [GetAtt(Table, "Arn"), index]),
             // Reprocess: the two stage queues, not their dead-letter or parking queues.
             ("sqs:SendMessage", [GetAtt(_s.LogicalId("ResizeQueue"), "Arn"), GetAtt(_s.LogicalId("ThumbnailQueue"), "Arn")]),
+            // The cursor key through Parameter Store's reference path: both, on that parameter and that secret only.
+            ("ssm:GetParameter", [CursorKeyParameterArn(_s)]),
+            ("secretsmanager:GetSecretValue", [Ref(_s.LogicalId("CursorKey"))]),
         ], consumes: []);
+    }
+
+    /// <summary>The ARN of the api function's cursor-key parameter, as the template builds it from its environment's name.</summary>
+    internal static JsonObject CursorKeyParameterArn(Synthesized s)
+    {
+        var (_, api) = Assert.Single(s.OfType("AWS::Lambda::Function"), f => (string?)f.Resource["Properties"]!["Handler"] == "api");
+        var name = api["Properties"]!["Environment"]!["Variables"]![SignInEnvironment.CursorKeyParameter]!["Fn::Join"]![1]!.AsArray();
+        Assert.Equal(SignInEnvironment.SecretsManagerReferencePrefix, (string?)name[0]);
+        return new JsonObject
+        {
+            ["Fn::Join"] = new JsonArray("", new JsonArray(
+                "arn:", Ref("AWS::Partition"), ":ssm:", Ref("AWS::Region"), ":", Ref("AWS::AccountId"),
+                ":parameter" + SignInEnvironment.SecretsManagerReferencePrefix, name[1]!.DeepClone())),
+        };
     }
 
     private void AssertStatements(string handler, (string Actions, JsonNode[] Resources)[] expected, string[] consumes)
@@ -353,7 +370,8 @@ public sealed class AwsStackTests(SynthesizedStacks stacks)
     public void Outputs_Always_NameTheEndpointsBucketsAndTable()
     {
         var outputs = _s.Json["Outputs"]!.AsObject();
-        Assert.Equal(["ApiUrl", "DerivedBucketName", "OriginalsBucketName", "TableName", "WebUrl"], outputs.Select(o => o.Key).Order(StringComparer.Ordinal));
+        Assert.Equal(["ApiUrl", "DerivedBucketName", "HostedUiDomain", "OriginalsBucketName", "TableName", "UserPoolClientId", "UserPoolId", "WebUrl"],
+            outputs.Select(o => o.Key).Order(StringComparer.Ordinal));
         Assert.True(Same(outputs["TableName"]!["Value"], Ref(Table)));
         Assert.True(Same(outputs["ApiUrl"]!["Value"], GetAtt(_s.LogicalId("HttpApi"), "ApiEndpoint")));
         Assert.True(Contains(outputs["WebUrl"]!["Value"], GetAtt(_s.LogicalId("WebDistribution"), "DomainName")));

@@ -105,15 +105,45 @@ public sealed class AwsWebTests(SynthesizedStacks stacks)
         Assert.True(Same(environment[ImagePipelineStack.WebContentSecurityPolicyVariable], csp["ContentSecurityPolicy"]));
         Assert.Equal("wwwroot", (string?)environment[ImagePipelineStack.WebRootVariable]);
 
-        // …which is the policy the page responder builds for the region's S3 hosts.
-        var resolved = Resolve(csp["ContentSecurityPolicy"]!, new() { ["AWS::Region"] = "eu-west-1", ["AWS::URLSuffix"] = "amazonaws.com" });
-        Assert.Equal(ImagePipeline.Http.StaticPage.ContentSecurityPolicy(ImagePipeline.Http.StaticPage.S3Sources("eu-west-1")), resolved);
-        Assert.StartsWith("default-src 'self';", resolved, StringComparison.Ordinal);
-        Assert.Contains("object-src 'none'", resolved, StringComparison.Ordinal);
+        // With sign-in the page also talks to the issuer (discovery, keys) and the hosted domain (token, user info, sign-out).
+        var resolved = Resolve(csp["ContentSecurityPolicy"]!, Pseudo);
+        const string s3 = "https://*.s3.eu-west-1.amazonaws.com https://*.s3.amazonaws.com";
+        const string signIn = "https://imagepipeline-123456789012.auth.eu-west-1.amazoncognito.com https://cognito-idp.eu-west-1.amazonaws.com";
+        Assert.Equal(
+            $"default-src 'self'; img-src 'self' blob: data: {s3}; connect-src 'self' {s3} {signIn}; " +
+            $"object-src 'none'; base-uri 'none'; frame-ancestors 'none'; form-action 'self' {signIn}",
+            resolved);
         Assert.DoesNotContain("execute-api", resolved, StringComparison.Ordinal);
     }
 
-    private static string Resolve(JsonNode node, Dictionary<string, string> pseudo) => node switch
+    [Fact]
+    public void WebPage_AnonymousCsp_IsThePageResponders()
+    {
+        var anonymous = stacks.AwsAnonymous;
+        var csp = Assert.Single(anonymous.OfType("AWS::CloudFront::ResponseHeadersPolicy")).Resource["Properties"]!["ResponseHeadersPolicyConfig"]!["SecurityHeadersConfig"]!["ContentSecurityPolicy"]!["ContentSecurityPolicy"]!;
+        var environment = Assert.Single(anonymous.OfType("AWS::Lambda::Function"), f => (string?)f.Resource["Properties"]!["Handler"] == "api").Resource["Properties"]!["Environment"]!["Variables"]!;
+        Assert.True(Same(environment[ImagePipelineStack.WebContentSecurityPolicyVariable], csp));
+
+        // Without sign-in: exactly the policy the page responder builds for the region's S3 hosts, as before sign-in.
+        var resolved = Resolve(csp, Pseudo);
+        Assert.Equal(ImagePipeline.Http.StaticPage.ContentSecurityPolicy(ImagePipeline.Http.StaticPage.S3Sources("eu-west-1")), resolved);
+        Assert.StartsWith("default-src 'self';", resolved, StringComparison.Ordinal);
+        Assert.Contains("object-src 'none'", resolved, StringComparison.Ordinal);
+        Assert.Contains("form-action 'none'", resolved, StringComparison.Ordinal);
+        Assert.DoesNotContain("cognito", resolved, StringComparison.Ordinal);
+    }
+
+    /// <summary>Values of the pseudo parameters for resolving a template's strings in the tests.</summary>
+    internal static Dictionary<string, string> Pseudo { get; } = new()
+    {
+        ["AWS::Region"] = "eu-west-1",
+        ["AWS::URLSuffix"] = "amazonaws.com",
+        ["AWS::AccountId"] = "123456789012",
+        ["AWS::Partition"] = "aws",
+    };
+
+    /// <summary>A template string with its pseudo parameters (and, given, resource references) replaced.</summary>
+    internal static string Resolve(JsonNode node, Dictionary<string, string> pseudo) => node switch
     {
         JsonValue v => v.GetValue<string>(),
         JsonObject o when o["Ref"] is { } r => pseudo[r.GetValue<string>()],

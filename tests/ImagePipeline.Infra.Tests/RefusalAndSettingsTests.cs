@@ -2,22 +2,13 @@ namespace ImagePipeline.Infra.Tests;
 
 public sealed class RefusalAndSettingsTests(SynthesizedStacks stacks)
 {
-    [Theory]
-    [Trait("Category", "Integration")] // builds a CDK App: starts jsii's node process
-    [InlineData(null)]
-    [InlineData("false")]
-    public void AddStack_WithoutAnonymousApiConsent_RefusesAndSaysWhy(string? anonymousApi)
+    [Fact]
+    public void Program_WithoutFlags_NoLongerRefusesAnything()
     {
-        var context = new Dictionary<string, object>();
-        if (anonymousApi is not null)
-        {
-            context[StackSettings.AnonymousApiKey] = anonymousApi;
-        }
-
-        var app = stacks.NewApp(context);
-        var error = Assert.Throws<InvalidOperationException>(() => ImagePipelineApp.AddStack(app));
-        Assert.Contains("-c anonymousApi=true", error.Message, StringComparison.Ordinal);
-        Assert.Contains("no authorizer", error.Message, StringComparison.Ordinal);
+        // `npx cdk bootstrap` synthesizes the app too: with no flags it must work, so there is no consent check left.
+        Assert.DoesNotContain(typeof(ImagePipelineStack).GetMethods(), m => m.Name == "RequireApiConsent");
+        var program = File.ReadAllText(Path.Combine(FunctionPackage.RepositoryRoot, "infra", "ImagePipeline.Infra", "Program.cs"));
+        Assert.DoesNotContain("Refusing", program, StringComparison.Ordinal);
     }
 
     [Fact]
@@ -26,6 +17,11 @@ public sealed class RefusalAndSettingsTests(SynthesizedStacks stacks)
         var settings = StackSettings.FromContext(_ => null, _ => null);
         Assert.Equal(DeploymentTarget.Aws, settings.Target);
         Assert.False(settings.AnonymousApi);
+        Assert.True(settings.SignIn);
+        Assert.False(settings.SelfSignUp);
+        Assert.Equal(ImagePipeline.Core.Services.SignInDefaults.CliCallbackPort, settings.CliCallbackPort);
+        Assert.Equal(53682, settings.CliCallbackPort);
+        Assert.Null(settings.AuthDomainPrefix);
         Assert.True(settings.Retain);
         Assert.True(settings.DeletionProtection);
         Assert.Empty(settings.DevOrigins);
@@ -53,6 +49,20 @@ public sealed class RefusalAndSettingsTests(SynthesizedStacks stacks)
     [InlineData(StackSettings.OriginalsBucketNameKey, "a..b")]
     [InlineData(StackSettings.OriginalsBucketNameKey, "bucket-")]
     [InlineData(StackSettings.OriginalsBucketNameKey, "arn:aws:s3:::bucket")]
+    [InlineData(StackSettings.SelfSignUpKey, "maybe")]
+    [InlineData(StackSettings.CliCallbackPortKey, "80")]
+    [InlineData(StackSettings.CliCallbackPortKey, "65536")]
+    [InlineData(StackSettings.CliCallbackPortKey, "port")]
+    [InlineData(StackSettings.CliCallbackPortKey, "-1")]
+    [InlineData(StackSettings.AuthDomainPrefixKey, "Photos")]
+    [InlineData(StackSettings.AuthDomainPrefixKey, "-photos")]
+    [InlineData(StackSettings.AuthDomainPrefixKey, "photos-")]
+    [InlineData(StackSettings.AuthDomainPrefixKey, "my_photos")]
+    [InlineData(StackSettings.AuthDomainPrefixKey, "photos.example")]
+    [InlineData(StackSettings.AuthDomainPrefixKey, "myaws-photos")]
+    [InlineData(StackSettings.AuthDomainPrefixKey, "amazonphotos")]
+    [InlineData(StackSettings.AuthDomainPrefixKey, "cognito1")]
+    [InlineData(StackSettings.AuthDomainPrefixKey, "a123456789012345678901234567890123456789012345678901234567890123")]
     public void FromContext_InvalidValue_NamesTheContextKey(string key, string value)
     {
         var error = Assert.Throws<ArgumentException>(() => StackSettings.FromContext(k => k == key ? value : null, _ => null));
@@ -84,6 +94,56 @@ public sealed class RefusalAndSettingsTests(SynthesizedStacks stacks)
         Assert.False(part.EndsWith('-'));
     }
 
+
+    [Theory]
+    [InlineData("aws", null, true)]
+    [InlineData("aws", "false", true)]
+    [InlineData("aws", "true", false)]
+    [InlineData("localstack", null, false)]
+    [InlineData("localstack", "false", false)]
+    public void SignIn_TargetAndAnonymousApi_DecideIt(string target, string? anonymousApi, bool signIn)
+    {
+        var settings = StackSettings.FromContext(k => k switch
+        {
+            StackSettings.TargetKey => target,
+            StackSettings.AnonymousApiKey => anonymousApi,
+            _ => null,
+        }, _ => null);
+        Assert.Equal(signIn, settings.SignIn);
+    }
+
+    [Fact]
+    public void FromContext_SignInFlags_AreRead()
+    {
+        var settings = StackSettings.FromContext(k => k switch
+        {
+            StackSettings.SelfSignUpKey => "true",
+            StackSettings.CliCallbackPortKey => "49152",
+            StackSettings.AuthDomainPrefixKey => " my-photos-1 ",
+            _ => null,
+        }, _ => null);
+        Assert.True(settings.SelfSignUp);
+        Assert.Equal(49152, settings.CliCallbackPort);
+        Assert.Equal("my-photos-1", settings.AuthDomainPrefix);
+    }
+
+    [Theory]
+    [Trait("Category", "Integration")] // tokens: needs jsii's node process
+    [InlineData("ImagePipeline", "imagepipeline")]
+    [InlineData("ci-ImagePipeline", "ci-imagepipeline")]
+    [InlineData("aws-ImagePipeline", "imagepipeline")]
+    [InlineData("myAmazon-dev-ImagePipeline", "my-dev-imagepipeline")]
+    [InlineData("Cognito-ImagePipeline", "imagepipeline")]
+    public void DefaultDomainPrefix_StackName_IsLowerCaseWithoutReservedWordsAndTheAccount(string stackName, string expected)
+    {
+        var stack = new Amazon.CDK.Stack(stacks.NewApp([]), "PrefixProbe");
+        var json = System.Text.Json.JsonSerializer.SerializeToNode(stack.Resolve(PipelineSignIn.DefaultDomainPrefix(stackName)))!;
+        var join = json["Fn::Join"]!.AsArray();
+        Assert.Equal("-", (string?)join[0]);
+        Assert.Equal(expected, (string?)join[1]![0]);
+        Assert.Equal("AWS::AccountId", (string?)join[1]![1]!["Ref"]);
+        Assert.Matches("^[a-z0-9](?:[a-z0-9-]{0,48}[a-z0-9])$", expected);
+    }
 
     [Fact]
     public void FromContext_DestroyWithoutProtectionFlag_TurnsProtectionOff()

@@ -50,8 +50,16 @@ public sealed record Synthesized(
 /// </summary>
 public sealed class SynthesizedStacks : IDisposable
 {
-    /// <summary>The configurations, by name: target × removal policy, plus a stack upgraded from before the bucket was named.</summary>
-    public static IReadOnlyList<string> Configurations { get; } = ["aws-retain", "aws-destroy", "localstack-destroy", "localstack-retain", "aws-upgraded"];
+    /// <summary>
+    /// The configurations, by name: target × removal policy (the AWS ones with Cognito sign-in, the default), the AWS demo
+    /// mode without sign-in, plus a stack upgraded from before the bucket was named.
+    /// </summary>
+    public static IReadOnlyList<string> Configurations { get; } =
+        ["aws-retain", "aws-destroy", "aws-anonymous", "localstack-destroy", "localstack-retain", "aws-upgraded"];
+
+    /// <summary>The sign-in flags of the aws-destroy configuration.</summary>
+    public const string FlagsDomainPrefix = "ci-photos";
+    public const int FlagsCliCallbackPort = 53999;
 
     /// <summary>The originals bucket name the upgraded configuration keeps (as an existing stack's output would give it).</summary>
     public const string ExistingOriginalsBucket = "imagepipeline-originals63ba965b-1abcdefghijk";
@@ -75,21 +83,27 @@ public sealed class SynthesizedStacks : IDisposable
 
         _stacks = new(StringComparer.Ordinal)
         {
-            ["aws-retain"] = new(() => Synthesize("aws-retain", new() { [StackSettings.AnonymousApiKey] = "true" })),
+            // No flags at all: what `npx cdk deploy` deploys (Cognito sign-in).
+            ["aws-retain"] = new(() => Synthesize("aws-retain", new())),
             ["aws-destroy"] = new(() => Synthesize("aws-destroy", new()
             {
-                [StackSettings.AnonymousApiKey] = "true",
                 [StackSettings.RemovalPolicyKey] = "destroy",
+                [StackSettings.SelfSignUpKey] = "true",
+                [StackSettings.AuthDomainPrefixKey] = FlagsDomainPrefix,
+                [StackSettings.CliCallbackPortKey] = FlagsCliCallbackPort.ToString(System.Globalization.CultureInfo.InvariantCulture),
+                [StackSettings.DevOriginsKey] = "http://localhost:5173, http://127.0.0.1:5080, https://dev.example.com",
             })),
+            ["aws-anonymous"] = new(() => Synthesize("aws-anonymous", new() { [StackSettings.AnonymousApiKey] = "true" })),
+            // LocalStack is anonymous without being told.
             ["localstack-destroy"] = new(() => Synthesize("localstack-destroy", new()
             {
-                [StackSettings.AnonymousApiKey] = "true",
                 [StackSettings.TargetKey] = "localstack",
                 [StackSettings.RemovalPolicyKey] = "destroy",
                 [StackSettings.DevOriginsKey] = "http://localhost:5173, http://127.0.0.1:5080",
                 [StackSettings.ObjectExpiryDaysKey] = "7",
                 [StackSettings.NamePrefixKey] = "ci",
             })),
+            // As CI's localstack-deploy job runs it.
             ["localstack-retain"] = new(() => Synthesize("localstack-retain", new()
             {
                 [StackSettings.AnonymousApiKey] = "true",
@@ -97,7 +111,6 @@ public sealed class SynthesizedStacks : IDisposable
             })),
             ["aws-upgraded"] = new(() => Synthesize("aws-upgraded", new()
             {
-                [StackSettings.AnonymousApiKey] = "true",
                 [StackSettings.OriginalsBucketNameKey] = ExistingOriginalsBucket,
             })),
         };
@@ -108,8 +121,11 @@ public sealed class SynthesizedStacks : IDisposable
 
     public string PackageFolder { get; }
 
-    /// <summary>The default deployment to AWS (with the required -c anonymousApi=true).</summary>
+    /// <summary>The default deployment to AWS: no flags, so Cognito sign-in.</summary>
     public Synthesized Aws => Get("aws-retain");
+
+    /// <summary>The AWS demo mode, -c anonymousApi=true: no Cognito.</summary>
+    public Synthesized AwsAnonymous => Get("aws-anonymous");
 
     /// <summary>target=localstack, removalPolicy=destroy, dev origins, object expiry and a name prefix.</summary>
     public Synthesized LocalStack => Get("localstack-destroy");
