@@ -215,7 +215,7 @@ internal static class LoginCommand
             var port = e.Port.ToString(CultureInfo.InvariantCulture);
             error = $"{e.Message}. The sign-in comes back to {redirectUri}; stop the program using port {port} and try again" +
                 (announcedPort
-                    ? $", or receive it on another port with --callback-port N if the deployment's identity provider accepts http://localhost:N/callback (on AWS: deploy with -c cliCallbackPort=N)."
+                    ? ", or pass --callback-port N for a port whose redirect http://localhost:N/callback the identity provider also accepts."
                     : ".");
             return null;
         }

@@ -35,9 +35,10 @@ internal static class CliRunner
 
     private static readonly Lazy<string> Dll = new(FindDll);
 
-    // The config folder of runs that do not bring their own: never the developer's ~/.config.
+    // The config folder of runs that do not bring their own: never the developer's ~/.config (nothing is written there:
+    // the tests that log in or out give each run its own).
     private static readonly Lazy<string> SharedConfigHome = new(() =>
-        Directory.CreateTempSubdirectory("imagepipeline-cli-tests-config-").FullName);
+        Directory.CreateDirectory(Path.Combine(Path.GetTempPath(), "imagepipeline-cli-tests-config")).FullName);
 
     /// <summary>
     /// The CLI's entry assembly. The ProjectReference to src/ImagePipeline.Cli copies it, with its runtimeconfig.json,
