@@ -19,7 +19,7 @@ internal static class WatchCommand
             "watch",
             "Watch the most recent images and their status until Ctrl+C: a live table on a terminal, otherwise a snapshot of plain lines " +
             "every interval (a line '<time>  <n> image(s) at <url>', the table's header and rows, then an empty line). " +
-            "Exit codes: 0 stopped with Ctrl+C, 1 usage or connection errors on the first refresh (later ones are shown and retried).")
+            "Exit codes: 0 stopped with Ctrl+C, 1 usage or connection errors on the first refresh (later ones are shown and retried), or a 401 at any refresh (sign in again: run imagepipeline login).")
         {
             api, limit, interval,
         };

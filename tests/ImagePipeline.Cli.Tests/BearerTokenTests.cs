@@ -64,6 +64,22 @@ public sealed class BearerTokenTests
         Assert.False(put.Headers.ContainsKey("authorization"), "The presigned PUT got the bearer token.");
     }
 
+    [Fact(Timeout = 60_000)]
+    public async Task Watch_SignInRefusedAtALaterRefresh_EndsWithExitOneAndTheLoginHint()
+    {
+        var calls = 0;
+        await using var api = new FakeHttpServer(_ => Interlocked.Increment(ref calls) == 1
+            ? new FakeResponse(200, """{"items":[],"nextCursor":null}""")
+            : new FakeResponse(401, """{"message":"Unauthorized"}"""));
+
+        var run = await CliRunner.RunAsync(["watch", "--interval", "200ms", "--api", api.Url], new Dictionary<string, string?> { ["IMAGEPIPELINE_TOKEN"] = Token }, TimeSpan.FromSeconds(30));
+
+        run.AssertExitCode(1);
+        Assert.Contains("0 image(s) at " + api.Url, run.Stdout, StringComparison.Ordinal);
+        Assert.Contains($"imagepipeline watch: the API at {api.Url} refused the token in IMAGEPIPELINE_TOKEN (401 Unauthorized)", run.Stderr, StringComparison.Ordinal);
+        Assert.Contains("run imagepipeline login", run.Stderr, StringComparison.Ordinal);
+    }
+
     [Theory(Timeout = 60_000)]
     [InlineData("gateway", """{"message":"Unauthorized"}""", "application/json", "401 Unauthorized")]
     [InlineData("problem", """{"type":"about:blank","title":"Unauthorized","status":401,"detail":"The access token was not accepted."}""", "application/problem+json", "401 Unauthorized: The access token was not accepted")]
