@@ -251,6 +251,36 @@ public sealed class SignInTests(SignInHost host)
         var run = await cli.WaitForExitAsync();
         run.AssertExitCode(0);
         Assert.Contains("as Alice", run.Stdout, StringComparison.Ordinal);
+
+        // At once again on the same port: the connections just closed (in TIME_WAIT) do not keep it busy.
+        var again = await CliRunner.RunAsync(
+            ["login", "--api", host.Url, "--callback-port", port.ToString(System.Globalization.CultureInfo.InvariantCulture), "--timeout", "1s"], alice.Environment());
+        again.AssertExitCode(1);
+        Assert.Contains("no sign-in arrived within 1s", again.Stderr, StringComparison.Ordinal);
+    }
+
+    [Fact(Timeout = 120_000)]
+    public async Task Login_WithADisplay_OpensTheAddressWithXdgOpen_AndStillPrintsIt()
+    {
+        using var alice = new UserConfig();
+        var port = host.ExtraPorts[3];
+        // A stand-in xdg-open that notes the address it was asked to open.
+        var bin = Directory.CreateDirectory(Path.Combine(alice.Home, "bin")).FullName;
+        var opened = Path.Combine(alice.Home, "opened.txt");
+        var xdgOpen = Path.Combine(bin, "xdg-open");
+        await File.WriteAllTextAsync(xdgOpen, $"#!/bin/sh\nprintf '%s' \"$1\" > '{opened}'\n", Cancel);
+        File.SetUnixFileMode(xdgOpen, UnixFileMode.UserRead | UnixFileMode.UserWrite | UnixFileMode.UserExecute);
+        var environment = alice.Environment();
+        environment["DISPLAY"] = ":99";
+        environment["PATH"] = bin + ":" + Environment.GetEnvironmentVariable("PATH");
+
+        await using var cli = RunningCli.Start(["login", "--api", host.Url, "--callback-port", port.ToString(System.Globalization.CultureInfo.InvariantCulture)], environment);
+        var address = await AddressAsync(cli);
+
+        Assert.Contains("in the browser that opened", cli.Stderr, StringComparison.Ordinal);
+        Assert.Equal(address.OriginalString, await File.ReadAllTextAsync(opened, Cancel));
+        await DeliverAsync(await LoginFormDriver.SignInAsync(address, "alice", SignInHost.RedirectUri(port), Cancel), "localhost");
+        (await cli.WaitForExitAsync()).AssertExitCode(0);
     }
 
     [Fact(Timeout = 60_000)]
@@ -321,7 +351,7 @@ public sealed class SignInTests(SignInHost host)
     {
         var issuer = "  " + host.Provider.Issuer.ToString().TrimEnd('/') + "/";
         var line = await cli.WaitForStderrLineAsync(l => l.StartsWith(issuer, StringComparison.Ordinal), AddressTimeout);
-        return new Uri(line.Trim());
+        return new Uri(line.Trim(), UriKind.Absolute);
     }
 
     /// <summary>What the browser does with the provider's redirect: GET it, here from the loopback address given.</summary>
