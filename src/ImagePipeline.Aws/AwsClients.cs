@@ -2,6 +2,7 @@ using Amazon;
 using Amazon.DynamoDBv2;
 using Amazon.Runtime;
 using Amazon.S3;
+using Amazon.SimpleSystemsManagement;
 using Amazon.SQS;
 
 namespace ImagePipeline.Aws;
@@ -33,6 +34,15 @@ public static class AwsClients
     {
         InitializeSdk();
         return new AmazonSQSClient(SqsConfig(serviceUrl: null, region: null));
+    }
+
+    /// <summary>An SSM client configured from the environment (<c>AWS_ENDPOINT_URL_SSM</c> first, as for the others).</summary>
+    public static IAmazonSimpleSystemsManagement CreateSsm()
+    {
+        InitializeSdk();
+        var config = new AmazonSimpleSystemsManagementConfig();
+        Apply(config, serviceUrl: null, region: null);
+        return new AmazonSimpleSystemsManagementClient(config);
     }
 
     /// <summary>

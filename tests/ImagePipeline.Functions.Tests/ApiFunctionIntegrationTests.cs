@@ -2,6 +2,7 @@ using System.Text.Json;
 using ImagePipeline.Core;
 using ImagePipeline.Core.Catalog;
 using ImagePipeline.Core.Events;
+using ImagePipeline.Core.Services;
 using ImagePipeline.Core.Storage;
 using ImagePipeline.Emulators;
 using ImagePipeline.Functions.Events;
@@ -226,6 +227,119 @@ public sealed class ApiFunctionIntegrationTests(PublishedPackage package, AwsEmu
         AssertProblem(await SendAsync(api, "POST", path, body: "{}"), 409, "ready");
         AssertProblem(await SendAsync(api, "POST", $"/v1/images/{Guid.CreateVersion7()}/reprocess", body: "{}"), 404);
         Assert.Empty(await deployment.DrainAsync(deployment.ThumbnailQueue, Token));
+        await api.StopAsync();
+    }
+
+    [Fact]
+    public async Task Api_WithTheWebRoot_ServesThePageOutsideV1AndTheApiUnderIt()
+    {
+        // Behind CloudFront the page and the API share an origin: the package carries the page and its sign-in library.
+        var deployment = await Deployment.CreateAsync(emulators, Token);
+        var environment = deployment.Environment("api");
+        environment[PipelineEnvironment.WebRoot] = "wwwroot";
+        environment[PipelineEnvironment.WebContentSecurityPolicy] = "default-src 'self'; object-src 'none'";
+        await using var api = BootstrapProcess.Start(package.Bootstrap, environment);
+
+        var index = await SendAsync(api, "GET", "/");
+        Assert.Equal(200, index.Status);
+        Assert.StartsWith("text/html", index.Header("Content-Type"), StringComparison.Ordinal);
+        Assert.Equal("default-src 'self'; object-src 'none'", index.Header("Content-Security-Policy"));
+        Assert.Contains("<script", index.Body, StringComparison.Ordinal);
+
+        var library = await SendAsync(api, "GET", "/js/oidc-client-ts.min.js");
+        Assert.Equal(200, library.Status);
+        Assert.StartsWith("text/javascript", library.Header("Content-Type"), StringComparison.Ordinal);
+
+        Assert.Equal("ok", (await SendAsync(api, "GET", "/v1/health")).Json.GetProperty("status").GetString());
+        AssertProblem(await SendAsync(api, "GET", "/nothing-here.html"), 404);
+        await api.StopAsync();
+    }
+
+    [Fact]
+    public async Task Api_WebRootWithoutThePage_InitErrorNamesTheFolder()
+    {
+        var deployment = await Deployment.CreateAsync(emulators, Token);
+        var environment = deployment.Environment("api");
+        environment[PipelineEnvironment.WebRoot] = "no-such-folder";
+        await using var api = BootstrapProcess.Start(package.Bootstrap, environment);
+
+        var error = await api.Runtime.InitError.WaitAsync(TimeSpan.FromSeconds(30), Token);
+
+        Assert.Contains("no-such-folder", error.Body, StringComparison.Ordinal);
+        Assert.NotEqual(0, await api.WaitForExitAsync(TimeSpan.FromSeconds(30)));
+        await api.StopAsync();
+    }
+
+    [Fact]
+    public async Task Api_Cognito_OwnerIsTheAuthorizersSubject_NoClaimsIs401_ConfigSaysHowToSignIn()
+    {
+        var deployment = await Deployment.CreateAsync(emulators, Token);
+        var environment = deployment.Environment("api");
+        environment[SignInEnvironment.Mode] = SignInEnvironment.CognitoMode;
+        environment[SignInEnvironment.Authority] = "https://cognito-idp.us-east-1.amazonaws.com/us-east-1_Example";
+        environment[SignInEnvironment.ClientId] = "client-1";
+        environment[SignInEnvironment.Scopes] = "openid profile email imagepipeline/api";
+        environment[SignInEnvironment.LogoutUrl] = "https://example.auth.us-east-1.amazoncognito.com/logout?client_id=client-1&logout_uri=https%3A%2F%2Fd1.cloudfront.net%2F";
+        environment[SignInEnvironment.CliRedirectUri] = "http://localhost:53682/callback";
+        await using var api = BootstrapProcess.Start(package.Bootstrap, environment);
+        var body = """{"fileName":"a.jpg","contentType":"image/jpeg","contentLength":10}""";
+
+        async Task<Answer> As(string? subject, string method, string path, string? json = null) =>
+            ToAnswer(api, $"{method} {path}", await api.InvokeAsync(Deployment.ApiEvent(method, path, body: json, jwtSubject: subject)));
+
+        var alices = await As("alice", "POST", "/v1/uploads", body);
+        Assert.Equal(201, alices.Status);
+        var id = alices.Json.GetProperty("imageId").GetString();
+        Assert.Equal("alice", (await deployment.Catalog.GetAsync(Guid.Parse(id!), Token))!.OwnerId);
+        Assert.Single((await As("alice", "GET", "/v1/images")).Json.GetProperty("items").EnumerateArray());
+        Assert.Empty((await As("bob", "GET", "/v1/images")).Json.GetProperty("items").EnumerateArray());
+        AssertProblem(await As("bob", "GET", $"/v1/images/{id}"), 404);
+
+        // A private route reached without the authorizer's claims is refused, never served as anonymous.
+        var noClaims = await As(null, "GET", "/v1/images");
+        AssertProblem(noClaims, 401);
+        Assert.Equal("Bearer", noClaims.Header("WWW-Authenticate"));
+
+        var config = (await As(null, "GET", "/v1/config")).Json.GetProperty("auth");
+        Assert.Equal("https://cognito-idp.us-east-1.amazonaws.com/us-east-1_Example", config.GetProperty("authority").GetString());
+        Assert.Equal(["openid", "profile", "email", "imagepipeline/api"], config.GetProperty("scopes").EnumerateArray().Select(s => s.GetString()));
+        Assert.StartsWith("https://example.auth.us-east-1.amazoncognito.com/logout", config.GetProperty("logoutUrl").GetString(), StringComparison.Ordinal);
+        await api.StopAsync();
+    }
+
+    [Fact]
+    public async Task Api_CursorKeyByReference_ReadFromParameterStoreAtInit()
+    {
+        await using var ssm = new SsmFake();
+        const string parameter = "/aws/reference/secretsmanager/imagepipeline-cursor-key";
+        var deployment = await Deployment.CreateAsync(emulators, Token);
+        ssm.Put(parameter, deployment.Environment("api")[PipelineEnvironment.CursorKey]);
+        var environment = deployment.Environment("api");
+        environment.Remove(PipelineEnvironment.CursorKey);
+        environment[SignInEnvironment.CursorKeyParameter] = parameter;
+        environment["AWS_ENDPOINT_URL_SSM"] = ssm.Endpoint.ToString().TrimEnd('/');
+        await using var api = BootstrapProcess.Start(package.Bootstrap, environment);
+
+        Assert.Equal(200, (await SendAsync(api, "GET", "/v1/images", "limit=1")).Status);
+        Assert.Equal([(parameter, true)], ssm.Reads);
+        await api.StopAsync();
+    }
+
+    [Fact]
+    public async Task Api_CursorKeyParameterMissing_InitErrorNamesIt()
+    {
+        await using var ssm = new SsmFake();
+        var deployment = await Deployment.CreateAsync(emulators, Token);
+        var environment = deployment.Environment("api");
+        environment.Remove(PipelineEnvironment.CursorKey);
+        environment[SignInEnvironment.CursorKeyParameter] = "/aws/reference/secretsmanager/no-such-secret";
+        environment["AWS_ENDPOINT_URL_SSM"] = ssm.Endpoint.ToString().TrimEnd('/');
+        await using var api = BootstrapProcess.Start(package.Bootstrap, environment);
+
+        var error = await api.Runtime.InitError.WaitAsync(TimeSpan.FromSeconds(30), Token);
+
+        Assert.Contains("/aws/reference/secretsmanager/no-such-secret", error.Body, StringComparison.Ordinal);
+        Assert.NotEqual(0, await api.WaitForExitAsync(TimeSpan.FromSeconds(30)));
         await api.StopAsync();
     }
 

@@ -71,6 +71,7 @@ internal sealed class Deployment
         };
         if (handler == "api")
         {
+            environment[SignInEnvironment.Mode] = SignInEnvironment.AnonymousMode;
             environment[PipelineEnvironment.CursorKey] = CursorKey;
             environment[PipelineEnvironment.ResizeQueueUrl] = ResizeQueue.ToString();
             environment[PipelineEnvironment.ThumbnailQueueUrl] = ThumbnailQueue.ToString();
@@ -152,7 +153,8 @@ internal sealed class Deployment
     }
 
     /// <summary>An HTTP API payload 2.0 event.</summary>
-    public static string ApiEvent(string method, string rawPath, string rawQuery = "", string? body = null, bool base64 = false, string version = "2.0")
+    public static string ApiEvent(
+        string method, string rawPath, string rawQuery = "", string? body = null, bool base64 = false, string version = "2.0", string? jwtSubject = null)
     {
         var headers = new Dictionary<string, string> { ["host"] = "abc123.execute-api.us-east-1.amazonaws.com", ["user-agent"] = "tests" };
         if (body is not null)
@@ -163,7 +165,15 @@ internal sealed class Deployment
         var request = new HttpApiRequest(
             version, "$default", rawPath, rawQuery, null, headers, null,
             new HttpApiRequestContext("000000000000", "abc123", "abc123.execute-api.us-east-1.amazonaws.com", Guid.NewGuid().ToString(), "$default",
-                DateTimeOffset.UtcNow.ToUnixTimeMilliseconds(), new HttpApiRequestHttp(method, rawPath, "HTTP/1.1", "203.0.113.10", "tests")),
+                DateTimeOffset.UtcNow.ToUnixTimeMilliseconds(), new HttpApiRequestHttp(method, rawPath, "HTTP/1.1", "203.0.113.10", "tests"),
+                jwtSubject is null ? null : new HttpApiAuthorizer(new HttpApiJwt(
+                    new Dictionary<string, JsonElement>
+                    {
+                        ["sub"] = JsonSerializer.SerializeToElement(jwtSubject, FunctionTestJson.Default.String),
+                        ["client_id"] = JsonSerializer.SerializeToElement("client-1", FunctionTestJson.Default.String),
+                        ["scope"] = JsonSerializer.SerializeToElement("imagepipeline/api", FunctionTestJson.Default.String),
+                    },
+                    ["imagepipeline/api"]))),
             body is null ? null : base64 ? Convert.ToBase64String(System.Text.Encoding.UTF8.GetBytes(body)) : body,
             base64);
         return JsonSerializer.Serialize(request, FunctionJsonContext.Default.HttpApiRequest);
@@ -194,3 +204,7 @@ internal sealed class Deployment
         }
     }
 }
+
+/// <summary>Source-generated JSON for values the tests put into events.</summary>
+[System.Text.Json.Serialization.JsonSerializable(typeof(string))]
+internal sealed partial class FunctionTestJson : System.Text.Json.Serialization.JsonSerializerContext;

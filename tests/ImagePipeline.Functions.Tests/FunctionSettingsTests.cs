@@ -14,6 +14,7 @@ public sealed class FunctionSettingsTests
         [PipelineEnvironment.DerivedBucket] = "derived",
         [PipelineEnvironment.Table] = "images",
         [PipelineEnvironment.CursorKey] = Key,
+        [SignInEnvironment.Mode] = SignInEnvironment.AnonymousMode,
         [PipelineEnvironment.ResizeQueueUrl] = "https://sqs.us-east-1.amazonaws.com/123456789012/resize",
         [PipelineEnvironment.ThumbnailQueueUrl] = "https://sqs.us-east-1.amazonaws.com/123456789012/thumbnail",
         [PipelineEnvironment.ResizeDeadLetterQueueArn] = "arn:aws:sqs:us-east-1:123456789012:resize-dlq",
@@ -151,5 +152,52 @@ public sealed class FunctionSettingsTests
         var error = Assert.Throws<FunctionConfigurationException>(() => Read(environment));
 
         Assert.Contains(name, error.Message, StringComparison.Ordinal);
+    }
+
+    [Theory]
+    [InlineData(SignInEnvironment.Mode)]
+    [InlineData(SignInEnvironment.Authority)]
+    [InlineData(SignInEnvironment.ClientId)]
+    [InlineData(SignInEnvironment.Scopes)]
+    [InlineData(SignInEnvironment.LogoutUrl)]
+    [InlineData(SignInEnvironment.CliRedirectUri)]
+    public void Read_CognitoApiMissingASignInVariable_MessageNamesIt(string missing)
+    {
+        var environment = Complete("api");
+        environment[SignInEnvironment.Mode] = SignInEnvironment.CognitoMode;
+        environment[SignInEnvironment.Authority] = "https://cognito-idp.us-east-1.amazonaws.com/us-east-1_X";
+        environment[SignInEnvironment.ClientId] = "client";
+        environment[SignInEnvironment.Scopes] = "openid imagepipeline/api";
+        environment[SignInEnvironment.LogoutUrl] = "https://x.auth.us-east-1.amazoncognito.com/logout?client_id=client&logout_uri=https%3A%2F%2Fd.net%2F";
+        environment[SignInEnvironment.CliRedirectUri] = "http://localhost:53682/callback";
+        Assert.Equal(["openid", "imagepipeline/api"], Read(environment).SignIn!.Scopes);
+        environment.Remove(missing);
+
+        var error = Assert.Throws<FunctionConfigurationException>(() => Read(environment));
+
+        Assert.Contains(missing, error.Message, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public void Read_UnknownSignInMode_Refused()
+    {
+        var environment = Complete("api");
+        environment[SignInEnvironment.Mode] = "open";
+
+        Assert.Contains(SignInEnvironment.Mode, Assert.Throws<FunctionConfigurationException>(() => Read(environment)).Message, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public void Read_ApiWithoutAnyCursorKey_NamesTheParameterVariable()
+    {
+        var environment = Complete("api");
+        environment.Remove(PipelineEnvironment.CursorKey);
+
+        Assert.Contains(SignInEnvironment.CursorKeyParameter, Assert.Throws<FunctionConfigurationException>(() => Read(environment)).Message, StringComparison.Ordinal);
+
+        environment[SignInEnvironment.CursorKeyParameter] = "/aws/reference/secretsmanager/key";
+        var settings = Read(environment);
+        Assert.Null(settings.CursorKey);
+        Assert.Equal("/aws/reference/secretsmanager/key", settings.CursorKeyParameter);
     }
 }

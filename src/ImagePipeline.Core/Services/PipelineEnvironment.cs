@@ -39,6 +39,15 @@ public static class PipelineEnvironment
     /// <summary>The deadletter function's: ARN of the thumbnail stage's dead-letter queue.</summary>
     public const string ThumbnailDeadLetterQueueArn = "IMAGEPIPELINE_THUMBNAIL_DLQ_ARN";
 
+    /// <summary>
+    /// The api function's, optional: the folder (relative to the bootstrap) of the web page it serves outside <c>/v1</c>
+    /// (behind CloudFront, same origin as the API). Unset: only the API.
+    /// </summary>
+    public const string WebRoot = "IMAGEPIPELINE_WEB_ROOT";
+
+    /// <summary>The api function's, optional: the Content-Security-Policy of the page it serves.</summary>
+    public const string WebContentSecurityPolicy = "IMAGEPIPELINE_WEB_CSP";
+
     /// <summary>Which function the bootstrap serves: <see cref="Handlers"/>.</summary>
     public const string Handler = "_HANDLER";
 

@@ -24,7 +24,14 @@ internal sealed record HttpApiRequestContext(
     string? RequestId,
     string? Stage,
     long? TimeEpoch,
-    HttpApiRequestHttp? Http);
+    HttpApiRequestHttp? Http,
+    HttpApiAuthorizer? Authorizer);
+
+/// <summary>What the HTTP API's authorizer established; absent on routes without one.</summary>
+internal sealed record HttpApiAuthorizer(HttpApiJwt? Jwt);
+
+/// <summary>The JWT authorizer's result: the validated token's claims (values as API Gateway renders them) and scopes.</summary>
+internal sealed record HttpApiJwt(IReadOnlyDictionary<string, System.Text.Json.JsonElement>? Claims, IReadOnlyList<string>? Scopes);
 
 /// <summary>The HTTP facts of the request.</summary>
 internal sealed record HttpApiRequestHttp(string? Method, string? Path, string? Protocol, string? SourceIp, string? UserAgent);

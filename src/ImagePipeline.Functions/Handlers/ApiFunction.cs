@@ -7,8 +7,11 @@ using ImagePipeline.Http;
 
 namespace ImagePipeline.Functions.Handlers;
 
-/// <summary>The api function: an HTTP API (or function URL) payload 2.0 event through Http's <see cref="ImageApi"/>.</summary>
-internal sealed class ApiFunction(ImageApi api, JsonLogger log, MetricsWriter metrics) : IFunctionHandler
+/// <summary>
+/// The api function: an HTTP API (or function URL) payload 2.0 event through Http's <see cref="ImageApi"/> under
+/// <c>/v1</c>, and the web page (<see cref="StaticPage"/>) everywhere else when the package carries it.
+/// </summary>
+internal sealed class ApiFunction(ImageApi api, StaticPage? page, JsonLogger log, MetricsWriter metrics) : IFunctionHandler
 {
     public async Task<byte[]> HandleAsync(ReadOnlyMemory<byte> payload, InvocationContext context)
     {
@@ -22,7 +25,9 @@ internal sealed class ApiFunction(ImageApi api, JsonLogger log, MetricsWriter me
         }
 
         var apiRequest = HttpApiMapping.ToApiRequest(request, out var rejection);
-        var response = apiRequest is null ? rejection! : await api.HandleAsync(apiRequest, context.CancellationToken).ConfigureAwait(false);
+        var response = apiRequest is null ? rejection!
+            : page is not null && !StaticPage.IsApiPath(apiRequest.Path) ? page.Handle(apiRequest)
+            : await api.HandleAsync(apiRequest, context.CancellationToken).ConfigureAwait(false);
         var elapsed = Stopwatch.GetElapsedTime(started);
         log.Information(
             "{Method} {Path} answered {Status} in {ElapsedMs:0.0} ms",

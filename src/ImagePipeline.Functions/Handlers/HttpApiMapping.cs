@@ -38,7 +38,15 @@ internal static class HttpApiMapping
         }
 
         rejection = null;
-        return new ApiRequest(method, path, ApiRequest.ParseQuery(request.RawQueryString), headers, body);
+        return new ApiRequest(method, path, ApiRequest.ParseQuery(request.RawQueryString), headers, body)
+        {
+            // Only what the gateway's JWT authorizer validated; never a header a caller could have written.
+            CallerSubject = request.RequestContext.Authorizer?.Jwt?.Claims is { } claims
+                && claims.TryGetValue("sub", out var sub) && sub.ValueKind == System.Text.Json.JsonValueKind.String
+                && sub.GetString() is { Length: > 0 } subject
+                    ? subject
+                    : null,
+        };
     }
 
     /// <summary>

@@ -17,12 +17,18 @@ namespace ImagePipeline.Functions.Hosting;
 /// </summary>
 internal static class FunctionComposition
 {
-    /// <summary>Owner of every image until authentication lands (then: the JWT subject).</summary>
+    /// <summary>Owner of every image on an anonymous deployment (with sign-in: the access token's subject).</summary>
     public const string AnonymousOwner = "anonymous";
 
     public static IFunctionHandler Create(FunctionSettings settings, JsonLogger log, MetricsWriter metrics, TimeProvider clock)
     {
         ArgumentNullException.ThrowIfNull(settings);
+        if (settings.CursorKey is null && settings.CursorKeyParameter is { } parameter)
+        {
+            // Once per cold start, from Parameter Store's view of the stack's secret: never in the environment.
+            settings = settings with { CursorKey = FunctionSettings.CursorKeyOf(CursorKeys.ReadAsync(AwsClients.CreateSsm(), parameter, CancellationToken.None).GetAwaiter().GetResult()) };
+        }
+
         var store = new S3ObjectStore(
             AwsClients.CreateS3(settings.S3PathStyle),
             new S3StoreOptions { OriginalsBucket = settings.OriginalsBucket, DerivedBucket = settings.DerivedBucket },
@@ -73,12 +79,17 @@ internal static class FunctionComposition
                 queries,
                 new DeleteService(catalog, store, options, clock),
                 new ReprocessService(queries, catalog, queue, settings.OriginalsBucket, options, clock),
-                _ => AnonymousOwner,
+                settings.SignIn is null ? _ => AnonymousOwner : request => request.CallerSubject,
                 engine.DecodableFormats,
                 Version,
                 options,
-                (request, error) => log.Error(error, "Unhandled error serving {Method} {Path}", request.Method, request.Path));
-            return new ApiFunction(api, log, metrics);
+                (request, error) => log.Error(error, "Unhandled error serving {Method} {Path}", request.Method, request.Path),
+                settings.SignIn);
+            // The page, when the package carries it: a missing folder or index.html fails the init, not a visitor.
+            var page = settings.WebRoot is { } root
+                ? StaticPage.Load(Path.Combine(AppContext.BaseDirectory, root), settings.WebContentSecurityPolicy)
+                : null;
+            return new ApiFunction(api, page, log, metrics);
         }
 
         if (!CatalogNames.TryParseStage(settings.Handler, out var stage))

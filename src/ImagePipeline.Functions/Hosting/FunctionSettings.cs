@@ -1,5 +1,6 @@
 using System.Globalization;
 using ImagePipeline.Core.Services;
+using ImagePipeline.Http;
 
 namespace ImagePipeline.Functions.Hosting;
 
@@ -38,6 +39,18 @@ internal sealed record FunctionSettings
     /// <summary>The thumbnail stage's queue; required by the api function only.</summary>
     public Uri? ThumbnailQueueUrl { get; init; }
 
+    /// <summary>The api function's cursor key by reference: an SSM parameter name, read at start-up (the stack's way).</summary>
+    public string? CursorKeyParameter { get; init; }
+
+    /// <summary>The api function's sign-in: null on an anonymous deployment (every caller is <c>anonymous</c>).</summary>
+    public SignInConfig? SignIn { get; init; }
+
+    /// <summary>The api function's page folder, relative to the bootstrap (optional).</summary>
+    public string? WebRoot { get; init; }
+
+    /// <summary>The api function's page CSP (optional; the same-origin default otherwise).</summary>
+    public string? WebContentSecurityPolicy { get; init; }
+
     /// <summary>ARN of the resize stage's dead-letter queue; required by the deadletter function only.</summary>
     public string? ResizeDeadLetterQueueArn { get; init; }
 
@@ -61,12 +74,16 @@ internal sealed record FunctionSettings
             OriginalsBucket = Required(environment, PipelineEnvironment.OriginalsBucket),
             DerivedBucket = Required(environment, PipelineEnvironment.DerivedBucket),
             Table = Required(environment, PipelineEnvironment.Table),
-            CursorKey = handler == "api" ? CursorKeyOf(Required(environment, PipelineEnvironment.CursorKey)) : null,
+            CursorKey = handler == "api" && Optional(environment, PipelineEnvironment.CursorKey) is { } key ? CursorKeyOf(key) : null,
+            CursorKeyParameter = handler == "api" ? CursorKeyParameterOf(environment) : null,
+            SignIn = handler == "api" ? SignInOf(environment) : null,
             ExposeGps = Flag(environment, PipelineEnvironment.ExposeGps),
             MaxReceives = Count(environment, PipelineEnvironment.MaxReceives, 5),
             S3PathStyle = Flag(environment, PipelineEnvironment.S3PathStyle),
             ResizeQueueUrl = handler == "api" ? QueueUrl(environment, PipelineEnvironment.ResizeQueueUrl) : null,
             ThumbnailQueueUrl = handler == "api" ? QueueUrl(environment, PipelineEnvironment.ThumbnailQueueUrl) : null,
+            WebRoot = handler == "api" ? Optional(environment, PipelineEnvironment.WebRoot) : null,
+            WebContentSecurityPolicy = handler == "api" ? Optional(environment, PipelineEnvironment.WebContentSecurityPolicy) : null,
             ResizeDeadLetterQueueArn = handler == "deadletter" ? QueueArn(environment, PipelineEnvironment.ResizeDeadLetterQueueArn) : null,
             ThumbnailDeadLetterQueueArn = handler == "deadletter" ? QueueArn(environment, PipelineEnvironment.ThumbnailDeadLetterQueueArn) : null,
         };
@@ -90,6 +107,52 @@ internal sealed record FunctionSettings
             : throw new FunctionConfigurationException($"{name} is '{text}'; it must be an SQS queue ARN (arn:aws:sqs:<region>:<account>:<queue>).");
     }
 
+    // The stack passes the key by reference; a value is accepted too, for emulators and tests (never from the stack).
+    private static string? CursorKeyParameterOf(Func<string, string?> environment)
+    {
+        var parameter = Optional(environment, SignInEnvironment.CursorKeyParameter);
+        if (parameter is null && Optional(environment, PipelineEnvironment.CursorKey) is null)
+        {
+            throw new FunctionConfigurationException(
+                $"The environment variable {SignInEnvironment.CursorKeyParameter} is not set (nor {PipelineEnvironment.CursorKey}); the list-cursor signing key cannot be read without it.");
+        }
+
+        return parameter;
+    }
+
+    private static SignInConfig? SignInOf(Func<string, string?> environment)
+    {
+        var mode = Required(environment, SignInEnvironment.Mode);
+        if (mode == SignInEnvironment.AnonymousMode)
+        {
+            return null;
+        }
+
+        if (mode != SignInEnvironment.CognitoMode)
+        {
+            throw new FunctionConfigurationException(
+                $"{SignInEnvironment.Mode} is '{mode}'; it must be {SignInEnvironment.CognitoMode} or {SignInEnvironment.AnonymousMode}.");
+        }
+
+        return new SignInConfig(
+            AbsoluteUrl(environment, SignInEnvironment.Authority),
+            Required(environment, SignInEnvironment.ClientId),
+            Required(environment, SignInEnvironment.Scopes).Split(' ', StringSplitOptions.RemoveEmptyEntries),
+            AbsoluteUrl(environment, SignInEnvironment.LogoutUrl),
+            AbsoluteUrl(environment, SignInEnvironment.CliRedirectUri));
+    }
+
+    private static string AbsoluteUrl(Func<string, string?> environment, string name)
+    {
+        var text = Required(environment, name);
+        return Uri.TryCreate(text, UriKind.Absolute, out var url) && (url.Scheme == Uri.UriSchemeHttps || url.Scheme == Uri.UriSchemeHttp)
+            ? text
+            : throw new FunctionConfigurationException($"{name} is '{text}'; it must be an absolute URL.");
+    }
+
+    private static string? Optional(Func<string, string?> environment, string name) =>
+        environment(name) is { } value && !string.IsNullOrWhiteSpace(value) ? value.Trim() : null;
+
     private static string Required(Func<string, string?> environment, string name)
     {
         var value = environment(name);
@@ -105,6 +168,9 @@ internal sealed record FunctionSettings
         PipelineEnvironment.DerivedBucket => "derived bucket",
         PipelineEnvironment.Table => "images table",
         PipelineEnvironment.CursorKey => "list-cursor signing key",
+        SignInEnvironment.Mode => "sign-in (cognito or anonymous)",
+        SignInEnvironment.Authority or SignInEnvironment.ClientId or SignInEnvironment.Scopes or SignInEnvironment.LogoutUrl
+            or SignInEnvironment.CliRedirectUri => "sign-in announced by GET /v1/config",
         PipelineEnvironment.ResizeQueueUrl => "resize queue (reprocessing)",
         PipelineEnvironment.ThumbnailQueueUrl => "thumbnail queue (reprocessing)",
         PipelineEnvironment.ResizeDeadLetterQueueArn => "resize dead-letter queue",
@@ -112,7 +178,8 @@ internal sealed record FunctionSettings
         _ => "function",
     };
 
-    private static byte[] CursorKeyOf(string text)
+    /// <summary>Decodes and checks a cursor key (base64, at least 32 bytes), wherever it came from.</summary>
+    public static byte[] CursorKeyOf(string text)
     {
         byte[] key;
         try
