@@ -242,6 +242,7 @@ internal sealed class LambdaBenchmark(LambdaModeOptions options, TextWriter outp
         Environment.SetEnvironmentVariable(PipelineEnvironment.DerivedBucket, target.Buckets.DerivedBucket);
         Environment.SetEnvironmentVariable(PipelineEnvironment.Table, target.Table);
         Environment.SetEnvironmentVariable(PipelineEnvironment.CursorKey, CursorKey);
+        Environment.SetEnvironmentVariable(SignInEnvironment.Mode, SignInEnvironment.AnonymousMode);
         Environment.SetEnvironmentVariable(PipelineEnvironment.ResizeQueueUrl, target.Queues.Resize.ToString());
         Environment.SetEnvironmentVariable(PipelineEnvironment.ThumbnailQueueUrl, target.Queues.Thumbnail.ToString());
         Environment.SetEnvironmentVariable("IMAGEPIPELINE_LIBVIPS", null);
