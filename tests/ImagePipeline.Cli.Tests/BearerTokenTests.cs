@@ -80,6 +80,28 @@ public sealed class BearerTokenTests
         Assert.Contains("run imagepipeline login", run.Stderr, StringComparison.Ordinal);
     }
 
+    [Fact(Timeout = 60_000)]
+    [System.Runtime.Versioning.UnsupportedOSPlatform("windows")]
+    public async Task SavedSignIn_ExpiredAndTheIssuerUnreachable_ExitsOneSayingTheRenewalFailed()
+    {
+        await using var api = new FakeHttpServer(request => request.Headers.ContainsKey("authorization")
+            ? new FakeResponse(200, """{"items":[],"nextCursor":null}""")
+            : new FakeResponse(401, """{"message":"Unauthorized"}"""));
+        using var home = new UserConfig();
+        var past = DateTimeOffset.UtcNow.AddMinutes(-5);
+        await new ImagePipeline.Cli.SignIn.TokenStore(home.Folder).SaveAsync(
+            api.Url, new("http://127.0.0.1:9", "client", "openid", "alice", "expired-token", past, "refresh-token", past), TestContext.Current.CancellationToken);
+
+        var run = await CliRunner.RunAsync(["list", "--api", api.Url], home.Environment());
+
+        run.AssertExitCode(1);
+        Assert.Contains("renewing the saved sign-in", run.Stderr, StringComparison.Ordinal);
+        Assert.Contains("run imagepipeline login", run.Stderr, StringComparison.Ordinal);
+        Assert.DoesNotContain("Unhandled", run.Stderr, StringComparison.Ordinal);
+        // The expired token is not sent.
+        Assert.False(Assert.Single(api.Requests).Headers.ContainsKey("authorization"));
+    }
+
     [Theory(Timeout = 60_000)]
     [InlineData("gateway", """{"message":"Unauthorized"}""", "application/json", "401 Unauthorized")]
     [InlineData("problem", """{"type":"about:blank","title":"Unauthorized","status":401,"detail":"The access token was not accepted."}""", "application/problem+json", "401 Unauthorized: The access token was not accepted")]

@@ -210,9 +210,14 @@ internal sealed class BearerTokens
                 return (true, 0);
             }, cancellationToken).ConfigureAwait(false);
         }
-        catch (Exception e) when (e is TokenStoreException or HttpRequestException || (e is OperationCanceledException && !cancellationToken.IsCancellationRequested))
+        // OidcClient throws InvalidOperationException when the issuer's discovery document cannot be loaded.
+        catch (Exception e) when (e is TokenStoreException or HttpRequestException or InvalidOperationException
+            || (e is OperationCanceledException && !cancellationToken.IsCancellationRequested))
         {
-            _problem = "renewing the saved sign-in failed: " + ClientOptions.Clean(e.Message);
+            var who = _current?.User is { Length: > 0 } user ? " as " + user : "";
+            _problem = e is TokenStoreException
+                ? "renewing the saved sign-in failed: " + ClientOptions.Clean(e.Message)
+                : $"renewing the saved sign-in{who} at {_current?.Authority} failed ({ClientOptions.Clean(ApiClient.Reason(e))})";
         }
     }
 
