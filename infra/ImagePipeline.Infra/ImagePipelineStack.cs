@@ -63,13 +63,13 @@ public sealed class ImagePipelineStack : Stack
     /// The api function's page folder, relative to its code (<c>wwwroot</c> beside <c>bootstrap</c> in the function
     /// package); set on AWS, where CloudFront sends every path outside <c>/v1</c> to the function.
     /// </summary>
-    public const string WebRootVariable = "IMAGEPIPELINE_WEB_ROOT";
+    public const string WebRootVariable = PipelineEnvironment.WebRoot;
 
     /// <summary>The folder <see cref="WebRootVariable"/> names.</summary>
     public const string WebRootFolder = "wwwroot";
 
     /// <summary>The page's Content-Security-Policy for the api function (the same text CloudFront sends).</summary>
-    public const string WebContentSecurityPolicyVariable = "IMAGEPIPELINE_WEB_CSP";
+    public const string WebContentSecurityPolicyVariable = PipelineEnvironment.WebContentSecurityPolicy;
 
     private readonly NagSuppressions _nag = new();
 
