@@ -53,6 +53,7 @@ public sealed partial class WorkflowTests
         var job = Map(Map(Load("ci.yml"), "jobs"), "test");
         var runs = Runs(job);
         Assert.Contains("bash .ci/run", runs, StringComparison.Ordinal);
+        Assert.Contains("npx cdk synth -o cdk.out/aws", runs, StringComparison.Ordinal);
         Assert.Contains("npx cdk synth -c anonymousApi=true", runs, StringComparison.Ordinal);
         Assert.Contains("-c target=localstack", runs, StringComparison.Ordinal);
         Assert.Contains(Steps(job), s => Get(s, "uses")?.ToString() == "actions/setup-java@v4" && Get(Get(s, "with")!, "java-version")?.ToString() == "17");
