@@ -1,6 +1,5 @@
 using System.Collections.Concurrent;
 using System.Net;
-using System.Net.Sockets;
 using System.Text;
 
 namespace ImagePipeline.Emulators;
@@ -24,48 +23,29 @@ public sealed class S3Front : IAsyncDisposable
         "Content-Type", "Content-MD5", "Content-Disposition", "Content-Encoding", "Content-Language", "Expires", "Content-Range",
     };
 
-    private readonly HttpListener _listener;
     private readonly Uri _backend;
     private readonly HttpClient _http;
     private readonly ConcurrentDictionary<string, SemaphoreSlim> _keyLocks = new(StringComparer.Ordinal);
-    private readonly CancellationTokenSource _stopping = new();
-    private readonly Task _loop;
+    private LoopbackHttpServer? _server;
 
-    private S3Front(HttpListener listener, Uri endpoint, Uri backend)
+    private S3Front(Uri backend)
     {
-        _listener = listener;
-        Endpoint = endpoint;
         _backend = backend;
         _http = new HttpClient(new SocketsHttpHandler { AllowAutoRedirect = false, UseCookies = false, AutomaticDecompression = DecompressionMethods.None })
         {
             Timeout = TimeSpan.FromMinutes(2),
         };
-        _loop = Task.Run(AcceptLoopAsync);
     }
 
     /// <summary>Where clients send S3 requests: <c>http://127.0.0.1:{port}/</c>.</summary>
-    public Uri Endpoint { get; }
+    public Uri Endpoint => _server!.Endpoint;
 
     /// <summary>Starts a front on a free loopback port, forwarding to <paramref name="backend"/>.</summary>
     public static S3Front Start(Uri backend)
     {
-        for (var attempt = 0; ; attempt++)
-        {
-            var port = FreePort();
-            var prefix = $"http://127.0.0.1:{port}/";
-            var listener = new HttpListener();
-            listener.Prefixes.Add(prefix);
-            try
-            {
-                listener.Start();
-                return new S3Front(listener, new Uri(prefix), backend);
-            }
-            catch (HttpListenerException) when (attempt < 10)
-            {
-                // Another process took the port between probing and binding; try another.
-                listener.Close();
-            }
-        }
+        var front = new S3Front(backend);
+        front._server = LoopbackHttpServer.Start(front.HandleAsync);
+        return front;
     }
 
     /// <summary>Decodes an <c>aws-chunked</c> body (SigV4 streaming, signed or not, with or without trailers).</summary>
@@ -104,51 +84,20 @@ public sealed class S3Front : IAsyncDisposable
 
     public async ValueTask DisposeAsync()
     {
-        await _stopping.CancelAsync().ConfigureAwait(false);
-        _listener.Close();
-        try
+        if (_server is not null)
         {
-            await _loop.ConfigureAwait(false);
-        }
-        catch (Exception e) when (e is ObjectDisposedException or HttpListenerException or OperationCanceledException)
-        {
+            await _server.DisposeAsync().ConfigureAwait(false);
         }
 
         _http.Dispose();
-        _stopping.Dispose();
     }
 
-    private static int FreePort()
-    {
-        using var probe = new TcpListener(IPAddress.Loopback, 0);
-        probe.Start();
-        return ((IPEndPoint)probe.LocalEndpoint).Port;
-    }
-
-    private async Task AcceptLoopAsync()
-    {
-        while (!_stopping.IsCancellationRequested)
-        {
-            HttpListenerContext context;
-            try
-            {
-                context = await _listener.GetContextAsync().ConfigureAwait(false);
-            }
-            catch (Exception) when (_stopping.IsCancellationRequested)
-            {
-                return;
-            }
-
-            _ = Task.Run(() => HandleAsync(context));
-        }
-    }
-
-    private async Task HandleAsync(HttpListenerContext context)
+    private async Task HandleAsync(HttpListenerContext context, CancellationToken stopping)
     {
         var response = context.Response;
         try
         {
-            await ForwardAsync(context.Request, response, _stopping.Token).ConfigureAwait(false);
+            await ForwardAsync(context.Request, response, stopping).ConfigureAwait(false);
         }
         catch (Exception e)
         {

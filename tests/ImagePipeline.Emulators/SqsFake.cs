@@ -1,7 +1,6 @@
 using System.Collections.Concurrent;
 using System.Globalization;
 using System.Net;
-using System.Net.Sockets;
 using System.Security.Cryptography;
 using System.Text;
 using System.Text.Json;
@@ -31,22 +30,17 @@ public sealed class SqsFake : IAsyncDisposable
 
     private static readonly TimeSpan DefaultVisibilityTimeout = TimeSpan.FromSeconds(30);
 
-    private readonly HttpListener _listener;
-    private readonly CancellationTokenSource _stopping = new();
+    private LoopbackHttpServer? _server;
     private readonly ConcurrentDictionary<string, FakeQueue> _queues = new(StringComparer.Ordinal);
     private readonly ConcurrentQueue<SqsFakeMessage> _sent = new();
     private readonly ConcurrentQueue<string> _operations = new();
-    private readonly Task _loop;
 
-    private SqsFake(HttpListener listener, Uri endpoint)
+    private SqsFake()
     {
-        _listener = listener;
-        Endpoint = endpoint;
-        _loop = Task.Run(AcceptLoopAsync);
     }
 
     /// <summary>Where clients send requests: <c>http://127.0.0.1:{port}/</c>.</summary>
-    public Uri Endpoint { get; }
+    public Uri Endpoint => _server!.Endpoint;
 
     /// <summary>Every message ever sent, oldest first, whatever became of it since.</summary>
     public IReadOnlyList<SqsFakeMessage> Sent => [.. _sent];
@@ -57,23 +51,9 @@ public sealed class SqsFake : IAsyncDisposable
     /// <summary>Starts a fake on a free loopback port.</summary>
     public static SqsFake Start()
     {
-        for (var attempt = 0; ; attempt++)
-        {
-            var port = FreePort();
-            var prefix = $"http://127.0.0.1:{port}/";
-            var listener = new HttpListener();
-            listener.Prefixes.Add(prefix);
-            try
-            {
-                listener.Start();
-                return new SqsFake(listener, new Uri(prefix));
-            }
-            catch (HttpListenerException) when (attempt < 10)
-            {
-                // Another process took the port between probing and binding; try another.
-                listener.Close();
-            }
-        }
+        var fake = new SqsFake();
+        fake._server = LoopbackHttpServer.Start(fake.HandleAsync);
+        return fake;
     }
 
     /// <summary>The URL of queue <paramref name="name"/> on this fake (whether or not it exists).</summary>
@@ -84,55 +64,23 @@ public sealed class SqsFake : IAsyncDisposable
 
     public async ValueTask DisposeAsync()
     {
-        await _stopping.CancelAsync().ConfigureAwait(false);
-        _listener.Close();
-        try
+        if (_server is not null)
         {
-            await _loop.ConfigureAwait(false);
-        }
-        catch (Exception e) when (e is ObjectDisposedException or HttpListenerException or OperationCanceledException)
-        {
+            await _server.DisposeAsync().ConfigureAwait(false);
         }
 
         foreach (var queue in _queues.Values)
         {
             queue.Dispose();
         }
-
-        _stopping.Dispose();
     }
 
-    private static int FreePort()
-    {
-        using var probe = new TcpListener(IPAddress.Loopback, 0);
-        probe.Start();
-        return ((IPEndPoint)probe.LocalEndpoint).Port;
-    }
-
-    private async Task AcceptLoopAsync()
-    {
-        while (!_stopping.IsCancellationRequested)
-        {
-            HttpListenerContext context;
-            try
-            {
-                context = await _listener.GetContextAsync().ConfigureAwait(false);
-            }
-            catch (Exception) when (_stopping.IsCancellationRequested)
-            {
-                return;
-            }
-
-            _ = Task.Run(() => HandleAsync(context));
-        }
-    }
-
-    private async Task HandleAsync(HttpListenerContext context)
+    private async Task HandleAsync(HttpListenerContext context, CancellationToken stopping)
     {
         var response = context.Response;
         try
         {
-            var (status, body, queryError) = await ServeAsync(context.Request, _stopping.Token).ConfigureAwait(false);
+            var (status, body, queryError) = await ServeAsync(context.Request, stopping).ConfigureAwait(false);
             response.StatusCode = (int)status;
             response.ContentType = "application/x-amz-json-1.0";
             response.AddHeader("x-amzn-RequestId", Guid.NewGuid().ToString());
@@ -143,7 +91,7 @@ public sealed class SqsFake : IAsyncDisposable
 
             var bytes = Encoding.UTF8.GetBytes(body);
             response.ContentLength64 = bytes.Length;
-            await response.OutputStream.WriteAsync(bytes, _stopping.Token).ConfigureAwait(false);
+            await response.OutputStream.WriteAsync(bytes, stopping).ConfigureAwait(false);
         }
         catch (Exception)
         {

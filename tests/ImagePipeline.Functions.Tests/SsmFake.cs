@@ -1,8 +1,8 @@
 using System.Collections.Concurrent;
 using System.Net;
-using System.Net.Sockets;
 using System.Text;
 using System.Text.Json;
+using ImagePipeline.Emulators;
 
 namespace ImagePipeline.Functions.Tests;
 
@@ -13,90 +13,54 @@ namespace ImagePipeline.Functions.Tests;
 /// </summary>
 internal sealed class SsmFake : IAsyncDisposable
 {
-    private readonly HttpListener _listener = new();
     private readonly ConcurrentDictionary<string, string> _parameters = new(StringComparer.Ordinal);
     private readonly ConcurrentQueue<(string Name, bool WithDecryption)> _reads = new();
-    private readonly Task _serving;
+    private readonly LoopbackHttpServer _server;
 
-    public SsmFake()
-    {
-        using (var probe = new TcpListener(IPAddress.Loopback, 0))
-        {
-            probe.Start();
-            Endpoint = new Uri($"http://127.0.0.1:{((IPEndPoint)probe.LocalEndpoint).Port}/");
-        }
+    public SsmFake() => _server = LoopbackHttpServer.Start(ServeAsync);
 
-        _listener.Prefixes.Add(Endpoint.ToString());
-        _listener.Start();
-        _serving = Task.Run(ServeAsync);
-    }
-
-    public Uri Endpoint { get; }
+    public Uri Endpoint => _server.Endpoint;
 
     /// <summary>Every GetParameter received: the name and whether decryption was asked for.</summary>
     public IReadOnlyList<(string Name, bool WithDecryption)> Reads => [.. _reads];
 
     public void Put(string name, string value) => _parameters[name] = value;
 
-    public async ValueTask DisposeAsync()
-    {
-        _listener.Close();
-        try
-        {
-            await _serving;
-        }
-        catch (Exception e) when (e is HttpListenerException or ObjectDisposedException)
-        {
-            // Closed while waiting for a request.
-        }
-    }
+    public ValueTask DisposeAsync() => _server.DisposeAsync();
 
-    private async Task ServeAsync()
+    private async Task ServeAsync(HttpListenerContext context, CancellationToken stopping)
     {
-        while (_listener.IsListening)
+        using var reader = new StreamReader(context.Request.InputStream, Encoding.UTF8);
+        var input = JsonDocument.Parse(await reader.ReadToEndAsync(stopping)).RootElement;
+        var target = context.Request.Headers["X-Amz-Target"];
+        string body;
+        if (target != "AmazonSSM.GetParameter" || !input.TryGetProperty("Name", out var nameElement))
         {
-            HttpListenerContext context;
-            try
+            context.Response.StatusCode = 400;
+            body = """{"__type":"InvalidAction","message":"Only GetParameter."}""";
+        }
+        else
+        {
+            var name = nameElement.GetString()!;
+            _reads.Enqueue((name, input.TryGetProperty("WithDecryption", out var decrypt) && decrypt.GetBoolean()));
+            if (_parameters.TryGetValue(name, out var value))
             {
-                context = await _listener.GetContextAsync();
-            }
-            catch (Exception e) when (e is HttpListenerException or ObjectDisposedException)
-            {
-                return;
-            }
-
-            using var reader = new StreamReader(context.Request.InputStream, Encoding.UTF8);
-            var input = JsonDocument.Parse(await reader.ReadToEndAsync()).RootElement;
-            var target = context.Request.Headers["X-Amz-Target"];
-            string body;
-            if (target != "AmazonSSM.GetParameter" || !input.TryGetProperty("Name", out var nameElement))
-            {
-                context.Response.StatusCode = 400;
-                body = """{"__type":"InvalidAction","message":"Only GetParameter."}""";
+                body = JsonSerializer.Serialize(new Dictionary<string, Dictionary<string, object>>
+                {
+                    ["Parameter"] = new() { ["Name"] = name, ["Type"] = "SecureString", ["Value"] = value, ["Version"] = 1 },
+                });
             }
             else
             {
-                var name = nameElement.GetString()!;
-                _reads.Enqueue((name, input.TryGetProperty("WithDecryption", out var decrypt) && decrypt.GetBoolean()));
-                if (_parameters.TryGetValue(name, out var value))
-                {
-                    body = JsonSerializer.Serialize(new Dictionary<string, Dictionary<string, object>>
-                    {
-                        ["Parameter"] = new() { ["Name"] = name, ["Type"] = "SecureString", ["Value"] = value, ["Version"] = 1 },
-                    });
-                }
-                else
-                {
-                    context.Response.StatusCode = 400;
-                    body = """{"__type":"ParameterNotFound","message":"Parameter not found."}""";
-                }
+                context.Response.StatusCode = 400;
+                body = """{"__type":"ParameterNotFound","message":"Parameter not found."}""";
             }
-
-            var bytes = Encoding.UTF8.GetBytes(body);
-            context.Response.ContentType = "application/x-amz-json-1.1";
-            context.Response.ContentLength64 = bytes.Length;
-            await context.Response.OutputStream.WriteAsync(bytes);
-            context.Response.Close();
         }
+
+        var bytes = Encoding.UTF8.GetBytes(body);
+        context.Response.ContentType = "application/x-amz-json-1.1";
+        context.Response.ContentLength64 = bytes.Length;
+        await context.Response.OutputStream.WriteAsync(bytes, stopping);
+        context.Response.Close();
     }
 }
