@@ -30,6 +30,8 @@ internal sealed class LocalHostProcess : IDisposable
     private readonly Task _sampler;
     private readonly List<CpuSample> _cpuSamples = [];
     private long _peakRssKiB, _lastHwmKiB, _samples;
+    private readonly Dictionary<int, double> _threadCpuMs = [];
+    private readonly HashSet<int> _otherThreads = [];
     private ChildResult? _exit;
 
     private LocalHostProcess(RunningChild child, Uri baseUrl, string stdoutPath, string stderrPath)
@@ -172,41 +174,63 @@ internal sealed class LocalHostProcess : IDisposable
     }
 
     /// <summary>
-    /// CPU time so far of the host's threads whose name starts with <paramref name="namePrefix"/> (Linux keeps 15
-    /// characters of a thread's name), from /proc/&lt;pid&gt;/task/*/stat; threads that already ended are not counted.
+    /// CPU time so far of the host's threads named <see cref="WatchedThread"/> (Linux keeps 15 characters of a thread's
+    /// name), including those that have ended since (the runtime ends an idle background JIT thread after a few seconds
+    /// and starts another when needed): the sampler reads them every 100 ms, so an ended thread's last 100 ms may be
+    /// missing.
     /// </summary>
-    public double ThreadCpuMs(string namePrefix)
+    public double WatchedThreadCpuMs()
     {
-        var total = 0.0;
+        lock (_threadCpuMs)
+        {
+            ReadWatchedThreads();
+            return _threadCpuMs.Values.Sum();
+        }
+    }
+
+    /// <summary>
+    /// The name prefix whose threads <see cref="WatchedThreadCpuMs"/> adds up: the runtime's background JIT, which
+    /// recompiles hot methods optimized as a fresh process warms up (tiered compilation; Linux keeps the first 15
+    /// characters of ".NET Tiered Compilation Worker").
+    /// </summary>
+    public string WatchedThread { get; init; } = ".NET Tiered Com";
+
+    // Under the lock: reads the CPU of threads not yet known to be others (a thread keeps the name the runtime gives it).
+    private void ReadWatchedThreads()
+    {
         try
         {
             foreach (var task in Directory.EnumerateDirectories($"/proc/{Pid}/task"))
             {
+                if (!int.TryParse(Path.GetFileName(task), NumberStyles.None, CultureInfo.InvariantCulture, out var tid) || _otherThreads.Contains(tid))
+                {
+                    continue;
+                }
+
                 try
                 {
                     var stat = File.ReadAllText(Path.Combine(task, "stat"));
                     var open = stat.IndexOf('(', StringComparison.Ordinal);
                     var close = stat.LastIndexOf(')');
-                    if (open < 0 || close < open || !stat[(open + 1)..close].StartsWith(namePrefix, StringComparison.Ordinal))
+                    if (open < 0 || close < open || !stat[(open + 1)..close].StartsWith(WatchedThread, StringComparison.Ordinal))
                     {
+                        _otherThreads.Add(tid);
                         continue;
                     }
 
                     var fields = stat[(close + 2)..].Split(' ');
-                    total += (long.Parse(fields[11], CultureInfo.InvariantCulture) + long.Parse(fields[12], CultureInfo.InvariantCulture)) * MsPerTick;
+                    _threadCpuMs[tid] = (long.Parse(fields[11], CultureInfo.InvariantCulture) + long.Parse(fields[12], CultureInfo.InvariantCulture)) * MsPerTick;
                 }
                 catch (Exception e) when (e is IOException or FormatException or IndexOutOfRangeException)
                 {
-                    // The thread ended meanwhile.
+                    // The thread ended meanwhile: its last reading stays.
                 }
             }
         }
         catch (Exception e) when (e is IOException or UnauthorizedAccessException)
         {
-            return double.NaN;
+            // The process has exited.
         }
-
-        return total;
     }
 
     /// <summary>
@@ -318,6 +342,11 @@ internal sealed class LocalHostProcess : IDisposable
                 InterlockedMax(ref _peakRssKiB, memory.VmRssKiB);
                 Interlocked.Exchange(ref _lastHwmKiB, memory.VmHwmKiB);
                 Interlocked.Increment(ref _samples);
+                lock (_threadCpuMs)
+                {
+                    ReadWatchedThreads();
+                }
+
                 var sample = new CpuSample(Stopwatch.GetTimestamp(), CpuMs(), MachineCpu.Read());
                 lock (_cpuSamples)
                 {

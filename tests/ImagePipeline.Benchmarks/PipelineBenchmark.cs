@@ -25,10 +25,6 @@ internal sealed partial class PipelineBenchmark(PipelineModeOptions options, Tex
     private const int ListWarmUp = 20;
     private static readonly TimeSpan StopGrace = TimeSpan.FromSeconds(60);
 
-    // The runtime's background JIT thread, which recompiles hot methods optimized (tiered compilation) as a fresh
-    // process warms up (Linux keeps the first 15 characters of ".NET Tiered Compilation Worker").
-    private const string TieringThread = ".NET Tiered Com";
-
     private readonly string _logs = Path.Combine(options.OutputDirectory, "logs");
 
     public async Task<int> RunAsync()
@@ -213,7 +209,7 @@ internal sealed partial class PipelineBenchmark(PipelineModeOptions options, Tex
             var started = Stopwatch.GetTimestamp();
             var machineBefore = MachineCpu.Read();
             var hostCpuBefore = host.CpuMs();
-            var tieringBefore = host.ThreadCpuMs(TieringThread);
+            var tieringBefore = host.WatchedThreadCpuMs();
             var selfCpuBefore = ChildProcess.SelfCpuMs();
             var uploads = Parallel.ForEachAsync(
                 images,
@@ -224,7 +220,7 @@ internal sealed partial class PipelineBenchmark(PipelineModeOptions options, Tex
             var finished = Stopwatch.GetTimestamp();
             var machineAfter = MachineCpu.Read();
             var hostCpu = host.CpuMs() - hostCpuBefore;
-            var tieringCpu = host.ThreadCpuMs(TieringThread) - tieringBefore;
+            var tieringCpu = host.WatchedThreadCpuMs() - tieringBefore;
             var selfCpu = ChildProcess.SelfCpuMs() - selfCpuBefore;
             var endMemory = host.Memory();
             var sweepCost = await MeasureSweepCostAsync(http, host, 50);
@@ -539,7 +535,7 @@ internal sealed partial class PipelineBenchmark(PipelineModeOptions options, Tex
         output.WriteLine($"CPU:      host {Sec(r.HostCpuMs)} s in the window = {Fixed(r.HostCpuMs / (r.WallSeconds * 1000), "0.00")} cores busy, {Fixed(r.HostCpuMs / Math.Max(1, ready), "0")} ms per ready image; "
             + $"client (this process: uploads, polls) {Sec(r.SelfCpuMs)} s = {Fixed(r.SelfCpuMs / (r.WallSeconds * 1000), "0.00")} cores");
         output.WriteLine($"          of the host's CPU, {Sec(r.TieringCpuMs)} s ({Fixed(100 * r.TieringCpuMs / r.HostCpuMs, "0.0")}%) was the runtime's background JIT tiering up the fresh process "
-            + $"(thread \"{TieringThread}\"; the first calls' JIT on the calling threads is not in it)");
+            + $"(threads \"{host.WatchedThread}\"; the first calls' JIT on the calling threads is not in it)");
         var windowMs = r.WallSeconds * 1000;
         output.WriteLine($"machine:  {Fixed(r.MachineBusyMs / windowMs, "0.00")} of {Environment.ProcessorCount} cores busy in the window: the host {Fixed(r.HostCpuMs / windowMs, "0.00")}, "
             + $"the client {Fixed(r.SelfCpuMs / windowMs, "0.00")}, everything else {Fixed((r.MachineBusyMs - r.HostCpuMs - r.SelfCpuMs) / windowMs, "0.00")}; iowait {Fixed(r.MachineIoWaitMs / windowMs, "0.00")} cores");
