@@ -320,7 +320,18 @@ internal sealed partial class PipelineBenchmark(PipelineModeOptions options, Tex
         HttpClient http, LocalHostProcess host, HostLogWatcher watcher, ImageState[] images, ConcurrentDictionary<string, ImageState> byId, Task uploads, long started)
     {
         using var logged = new SemaphoreSlim(0, int.MaxValue);
-        void OnLogged() => logged.Release();
+        void OnLogged()
+        {
+            try
+            {
+                logged.Release();
+            }
+            catch (ObjectDisposedException)
+            {
+                // A line read just as the sweeps ended.
+            }
+        }
+
         watcher.ImageCompleted += OnLogged;
         try
         {
