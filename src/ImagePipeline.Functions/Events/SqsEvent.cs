@@ -1,4 +1,5 @@
 using System.Globalization;
+using System.Text.Json;
 using System.Text.Json.Serialization;
 
 namespace ImagePipeline.Functions.Events;
@@ -40,3 +41,25 @@ internal sealed record SqsBatchResponse(IReadOnlyList<SqsBatchItemFailure> Batch
 
 /// <summary>A message to be received again.</summary>
 internal sealed record SqsBatchItemFailure(string ItemIdentifier);
+
+/// <summary>Reading an SQS batch and answering with its partial batch response, for every queue-fed function.</summary>
+internal static class SqsBatches
+{
+    /// <summary>
+    /// The batch's messages. Without ids no failure could be reported, and acknowledging would lose the messages: a
+    /// record without one fails the whole batch (<see cref="InvalidDataException"/>).
+    /// </summary>
+    public static IReadOnlyList<SqsMessage> Messages(ReadOnlyMemory<byte> payload)
+    {
+        var batch = JsonSerializer.Deserialize(payload.Span, FunctionJsonContext.Default.SqsEvent)
+            ?? throw new InvalidDataException("The event is not an SQS batch (null).");
+        var messages = batch.Records ?? [];
+        return messages.FirstOrDefault(m => string.IsNullOrEmpty(m.MessageId)) is null
+            ? messages
+            : throw new InvalidDataException("The event is not an SQS batch: a record has no messageId.");
+    }
+
+    /// <summary>The partial batch response: only these messages are received again.</summary>
+    public static byte[] Response(IReadOnlyList<SqsBatchItemFailure> failures) =>
+        JsonSerializer.SerializeToUtf8Bytes(new SqsBatchResponse(failures), FunctionJsonContext.Default.SqsBatchResponse);
+}

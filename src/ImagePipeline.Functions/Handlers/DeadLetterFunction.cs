@@ -1,4 +1,3 @@
-using System.Text.Json;
 using ImagePipeline.Core.Catalog;
 using ImagePipeline.Core.Services;
 using ImagePipeline.Functions.Events;
@@ -21,14 +20,7 @@ internal sealed class DeadLetterFunction(
 
     public async Task<byte[]> HandleAsync(ReadOnlyMemory<byte> payload, InvocationContext context)
     {
-        var batch = JsonSerializer.Deserialize(payload.Span, FunctionJsonContext.Default.SqsEvent)
-            ?? throw new InvalidDataException("The event is not an SQS batch (null).");
-        var messages = batch.Records ?? [];
-        if (messages.FirstOrDefault(m => string.IsNullOrEmpty(m.MessageId)) is not null)
-        {
-            throw new InvalidDataException("The event is not an SQS batch: a record has no messageId.");
-        }
-
+        var messages = SqsBatches.Messages(payload);
         var failures = new List<SqsBatchItemFailure>();
         for (var i = 0; i < messages.Count; i++)
         {
@@ -64,7 +56,7 @@ internal sealed class DeadLetterFunction(
             }
         }
 
-        return JsonSerializer.SerializeToUtf8Bytes(new SqsBatchResponse(failures), FunctionJsonContext.Default.SqsBatchResponse);
+        return SqsBatches.Response(failures);
     }
 
     private void Record(Stage stage, SqsMessage message, StageReport report)

@@ -1,4 +1,3 @@
-using System.Text.Json;
 using ImagePipeline.Core.Catalog;
 using ImagePipeline.Core.Services;
 using ImagePipeline.Functions.Events;
@@ -22,16 +21,7 @@ internal sealed class StageFunction(Stage stage, StageProcessor processor, int m
 
     public async Task<byte[]> HandleAsync(ReadOnlyMemory<byte> payload, InvocationContext context)
     {
-        var batch = JsonSerializer.Deserialize(payload.Span, FunctionJsonContext.Default.SqsEvent)
-            ?? throw new InvalidDataException("The event is not an SQS batch (null).");
-        var messages = batch.Records ?? [];
-
-        // Without ids no failure could be reported, and acknowledging would lose the messages: fail the whole batch.
-        if (messages.FirstOrDefault(m => string.IsNullOrEmpty(m.MessageId)) is not null)
-        {
-            throw new InvalidDataException("The event is not an SQS batch: a record has no messageId.");
-        }
-
+        var messages = SqsBatches.Messages(payload);
         var failures = new List<SqsBatchItemFailure>();
         for (var i = 0; i < messages.Count; i++)
         {
@@ -79,7 +69,7 @@ internal sealed class StageFunction(Stage stage, StageProcessor processor, int m
             }
         }
 
-        return JsonSerializer.SerializeToUtf8Bytes(new SqsBatchResponse(failures), FunctionJsonContext.Default.SqsBatchResponse);
+        return SqsBatches.Response(failures);
     }
 
     private void Record(SqsMessage message, StageReport report)
