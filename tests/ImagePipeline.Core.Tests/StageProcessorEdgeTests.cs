@@ -3,29 +3,12 @@ using ImagePipeline.Core.Events;
 using ImagePipeline.Core.Imaging;
 using ImagePipeline.Core.Services;
 using ImagePipeline.Core.Storage;
-using ImagePipeline.Testing;
 
 namespace ImagePipeline.Core.Tests;
 
-/// <summary>The time, stop, retry and reprocessing edges of <see cref="StageProcessor"/>.</summary>
-public sealed class StageProcessorEdgeTests
+/// <summary>The time, stop, retry and reprocessing edges of <see cref="StageProcessor"/> (the fixture is in StageProcessorTests.cs).</summary>
+public sealed partial class StageProcessorTests
 {
-    private static readonly byte[] Bytes = "original bytes"u8.ToArray();
-    private readonly ManualClock _clock = new(DateTimeOffset.Parse("2026-11-22T10:00:00Z", System.Globalization.CultureInfo.InvariantCulture));
-    private readonly InMemoryCatalog _catalog = new();
-    private readonly InMemoryObjectStore _store;
-    private readonly FakeImageEngine _engine = new();
-    private readonly PipelineOptions _options = new() { CursorKey = new byte[32] };
-    private readonly StageProcessor _processor;
-
-    public StageProcessorEdgeTests()
-    {
-        _store = new InMemoryObjectStore(_clock);
-        _processor = new StageProcessor(_catalog, _store, _engine, _options, _clock);
-    }
-
-    private static CancellationToken Token => TestContext.Current.CancellationToken;
-
     /// <summary>An upload as the API creates it (with the real expiry rule), and its original stored.</summary>
     private async Task<(Guid Id, ObjectCreated Event)> UploadAsync()
     {

@@ -7,7 +7,7 @@ using ImagePipeline.Testing;
 
 namespace ImagePipeline.Core.Tests;
 
-public sealed class StageProcessorTests
+public sealed partial class StageProcessorTests
 {
     private static readonly byte[] Bytes = "original bytes"u8.ToArray();
     private readonly ManualClock _clock = new(DateTimeOffset.Parse("2026-11-22T10:00:00Z", System.Globalization.CultureInfo.InvariantCulture));

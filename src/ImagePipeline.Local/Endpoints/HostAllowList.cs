@@ -7,8 +7,6 @@ namespace ImagePipeline.Local.Endpoints;
 /// </summary>
 public sealed class HostAllowList(Uri listenUrl, Uri? publicUrl)
 {
-    private static readonly string[] LoopbackNames = ["localhost", "127.0.0.1", "[::1]"];
-
     /// <summary>Whether a request whose <c>Host</c> header is <paramref name="host"/>:<paramref name="port"/> is served.</summary>
     public bool IsAllowed(string host, int? port)
     {
@@ -23,7 +21,7 @@ public sealed class HostAllowList(Uri listenUrl, Uri? publicUrl)
         }
 
         return Same(listenUrl, host, port)
-            || (IsLoopback(listenUrl.Host) && IsLoopback(host) && (port ?? DefaultPort(listenUrl.Scheme)) == listenUrl.Port);
+            || (LoopbackTwinRedirect.IsLoopback(listenUrl.Host) && LoopbackTwinRedirect.IsLoopback(host) && (port ?? LoopbackTwinRedirect.DefaultPort(listenUrl.Scheme)) == listenUrl.Port);
     }
 
     /// <summary>The addresses served, for messages.</summary>
@@ -31,9 +29,6 @@ public sealed class HostAllowList(Uri listenUrl, Uri? publicUrl)
         publicUrl is null ? listenUrl.GetLeftPart(UriPartial.Authority) : $"{publicUrl.GetLeftPart(UriPartial.Authority)} or {listenUrl.GetLeftPart(UriPartial.Authority)}";
 
     private static bool Same(Uri url, string host, int? port) =>
-        string.Equals(url.DnsSafeHost, host.Trim('[', ']'), StringComparison.OrdinalIgnoreCase) && (port ?? DefaultPort(url.Scheme)) == url.Port;
+        string.Equals(url.DnsSafeHost, host.Trim('[', ']'), StringComparison.OrdinalIgnoreCase) && (port ?? LoopbackTwinRedirect.DefaultPort(url.Scheme)) == url.Port;
 
-    private static bool IsLoopback(string host) => LoopbackNames.Contains(host, StringComparer.OrdinalIgnoreCase);
-
-    private static int DefaultPort(string scheme) => scheme == "https" ? 443 : 80;
 }

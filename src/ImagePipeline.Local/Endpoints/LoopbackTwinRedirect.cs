@@ -27,7 +27,9 @@ public static class LoopbackTwinRedirect
         return new Uri(canonical.GetLeftPart(UriPartial.Authority) + path + query);
     }
 
-    private static bool IsLoopback(string host) => LoopbackNames.Contains(host, StringComparer.OrdinalIgnoreCase);
+    /// <summary>Whether <paramref name="host"/> (as a URL or <c>Host</c> header writes it) is a loopback name.</summary>
+    internal static bool IsLoopback(string host) => LoopbackNames.Contains(host, StringComparer.OrdinalIgnoreCase);
 
-    private static int DefaultPort(string scheme) => scheme == "https" ? 443 : 80;
+    /// <summary>The port a URL of <paramref name="scheme"/> means when it names none.</summary>
+    internal static int DefaultPort(string scheme) => scheme == "https" ? 443 : 80;
 }
