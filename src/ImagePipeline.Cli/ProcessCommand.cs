@@ -3,7 +3,6 @@ using System.Diagnostics;
 using System.Text.Json;
 using ImagePipeline.Core.Imaging;
 using ImagePipeline.Imaging;
-using ImagePipeline.Imaging.Interop;
 using Spectre.Console;
 
 namespace ImagePipeline.Cli;
@@ -81,7 +80,7 @@ internal static class ProcessCommand
                 EncodeParallelism = Math.Max(1, Environment.ProcessorCount / Math.Min(parallel, files.Count)),
             });
         }
-        catch (Exception e) when (e is LibvipsNotFoundException or VipsException)
+        catch (LibvipsNotFoundException e)
         {
             await Console.Error.WriteLineAsync("imagepipeline process: " + e.Message);
             return ExitCodes.UsageOrConnection;
@@ -172,7 +171,7 @@ internal static class ProcessCommand
         {
             return new ProcessOutcome(input, "failed", null, new ErrorInfo(e.Code.ToCode(), e.Message));
         }
-        catch (Exception e) when (e is IOException or UnauthorizedAccessException or VipsException)
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException)
         {
             return new ProcessOutcome(input, "failed", null, new ErrorInfo(ImageErrorCode.Internal.ToCode(), e.Message));
         }

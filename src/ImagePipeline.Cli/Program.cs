@@ -1,6 +1,6 @@
 using System.CommandLine;
 using ImagePipeline.Cli;
-using ImagePipeline.Imaging;
+using ImagePipeline.Hosting;
 
 // First, before threads allocate: one malloc arena per core instead of eight (see ProcessMemory).
 ProcessMemory.CapMallocArenas();

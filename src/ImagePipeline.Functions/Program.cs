@@ -3,7 +3,7 @@ using ImagePipeline.Functions.Handlers;
 using ImagePipeline.Functions.Hosting;
 using ImagePipeline.Functions.Observability;
 using ImagePipeline.Functions.Runtime;
-using ImagePipeline.Imaging;
+using ImagePipeline.Hosting;
 
 // The bootstrap of the provided.al2023 custom runtime: one executable for the four functions, chosen by _HANDLER.
 // First, before threads allocate: one malloc arena per core instead of eight (see ProcessMemory).

@@ -1,6 +1,6 @@
 using System.Globalization;
 using ImagePipeline.Core.Imaging;
-using ImagePipeline.Imaging.Interop;
+using NetVips;
 
 namespace ImagePipeline.Imaging;
 
@@ -62,10 +62,10 @@ internal sealed record DecodeFootprint(long Width, long Height, double BytesPerP
     /// <param name="bandFormat">libvips' band format of a sample.</param>
     /// <param name="interlaced">Whether libvips' header says interlaced (Adam7 PNG) or progressive (JPEG).</param>
     /// <param name="chromaSubsample">libvips' <c>jpeg-chroma-subsample</c> (e.g. <c>4:2:0</c>), null when absent.</param>
-    public static DecodeFootprint Of(ImageFormat format, int width, int height, int bands, VipsBandFormat bandFormat, bool interlaced, string? chromaSubsample)
+    public static DecodeFootprint Of(ImageFormat format, int width, int height, int bands, Enums.BandFormat bandFormat, bool interlaced, string? chromaSubsample)
     {
         bands = Math.Max(1, bands);
-        var sample = bandFormat.BytesPerSample();
+        var sample = BytesPerSample(bandFormat);
         var plain = $"{bands} band{(bands == 1 ? "" : "s")} of {sample} byte{(sample == 1 ? "" : "s")}";
         return format switch
         {
@@ -98,6 +98,15 @@ internal sealed record DecodeFootprint(long Width, long Height, double BytesPerP
             true,
             $"progressive: 16-bit DCT coefficients of {samples.ToString("0.##", CultureInfo.InvariantCulture)} samples per pixel, held whole");
     }
+
+    private static int BytesPerSample(Enums.BandFormat format) => format switch
+    {
+        Enums.BandFormat.Uchar or Enums.BandFormat.Char => 1,
+        Enums.BandFormat.Ushort or Enums.BandFormat.Short => 2,
+        Enums.BandFormat.Uint or Enums.BandFormat.Int or Enums.BandFormat.Float => 4,
+        Enums.BandFormat.Complex or Enums.BandFormat.Double => 8,
+        _ => 16,
+    };
 
     private static long Saturate(double bytes) => bytes >= long.MaxValue ? long.MaxValue : (long)Math.Ceiling(bytes);
 }

@@ -71,12 +71,12 @@ internal static class FormatDetector
 
     public static string LoaderOf(ImageFormat format) => format switch
     {
-        ImageFormat.Jpeg => "jpegload_buffer",
-        ImageFormat.Png => "pngload_buffer",
-        ImageFormat.Webp => "webpload_buffer",
-        ImageFormat.Gif => "gifload_buffer",
-        ImageFormat.Avif or ImageFormat.Heic => "heifload_buffer",
-        ImageFormat.Tiff => "tiffload_buffer",
+        ImageFormat.Jpeg => "jpegload_source",
+        ImageFormat.Png => "pngload_source",
+        ImageFormat.Webp => "webpload_source",
+        ImageFormat.Gif => "gifload_source",
+        ImageFormat.Avif or ImageFormat.Heic => "heifload_source",
+        ImageFormat.Tiff => "tiffload_source",
         _ => throw new ArgumentOutOfRangeException(nameof(format), format, null),
     };
 

@@ -1,6 +1,7 @@
 using System.Runtime.ExceptionServices;
 using ImagePipeline.Core.Imaging;
-using ImagePipeline.Imaging.Interop;
+using ImagePipeline.Imaging.Libvips;
+using NetVips;
 
 namespace ImagePipeline.Imaging;
 
@@ -43,7 +44,7 @@ public sealed class LibvipsImageEngine : IImageEngine
     {
         options ??= new LibvipsEngineOptions();
         options.Validate();
-        Vips.Initialize(options.Concurrency);
+        LibvipsRuntime.Initialize(options.Concurrency);
         Limits = options.Limits;
         _encodeParallelism = options.EncodeParallelism;
         DecodableFormats = DetectDecodableFormats();
@@ -56,10 +57,10 @@ public sealed class LibvipsImageEngine : IImageEngine
     public ImageLimits Limits { get; }
 
     /// <summary>The loaded libvips version, e.g. <c>8.18.7</c>.</summary>
-    public static string LibvipsVersion => Vips.Version.ToString();
+    public static string LibvipsVersion => LibvipsRuntime.Version.ToString();
 
-    /// <summary>Where the loaded libvips came from (path or soname).</summary>
-    public static string LibvipsSource => Vips.LoadedFrom;
+    /// <summary>Where the loaded libvips came from: the bundled file or the one <c>IMAGEPIPELINE_LIBVIPS</c> names.</summary>
+    public static string LibvipsSource => LibvipsRuntime.LoadedFrom;
 
     /// <inheritdoc />
     public ImageInfo Probe(ReadOnlyMemory<byte> original)
@@ -111,10 +112,10 @@ public sealed class LibvipsImageEngine : IImageEngine
 
     // A panorama's 2048-wide rendition can be shorter than the thumbnail edge while the original is not: then the
     // thumbnail gets a decode of its own rather than an enlargement of the rendition.
-    private static bool ThumbnailFromLargestIsSharp(ImageInfo source, VipsImage largest, ThumbnailRecipe recipe) =>
+    private static bool ThumbnailFromLargestIsSharp(ImageInfo source, Image largest, ThumbnailRecipe recipe) =>
         Math.Min(largest.Width, largest.Height) >= Math.Min(recipe.Size, Math.Min(source.Width, source.Height));
 
-    private Source Open(ReadOnlyMemory<byte> original)
+    private Original Open(ReadOnlyMemory<byte> original)
     {
         Limits.EnsureBytesAllowed(original.Length);
         if (original.IsEmpty)
@@ -135,13 +136,13 @@ public sealed class LibvipsImageEngine : IImageEngine
         {
             throw new ImageProcessingException(
                 ImageErrorCode.UnsupportedFormat,
-                $"{format.ToName().ToUpperInvariant()} images cannot be decoded by the loaded libvips {Vips.Version}.");
+                $"{format.ToName().ToUpperInvariant()} images cannot be decoded by the loaded libvips {LibvipsRuntime.Version}.");
         }
 
-        VipsBlob blob;
+        Source data;
         try
         {
-            blob = VipsBlob.Copy(original.Span);
+            data = Source.NewFromMemory(original.Span);
         }
         catch (VipsException e)
         {
@@ -151,26 +152,26 @@ public sealed class LibvipsImageEngine : IImageEngine
 
         try
         {
-            var (info, footprint) = ReadHeader(blob, format, original);
-            return new Source(blob, info, footprint);
+            var (info, footprint) = ReadHeader(data, format, original);
+            return new Original(data, info, footprint);
         }
         catch
         {
-            blob.Dispose();
+            data.Dispose();
             throw;
         }
     }
 
-    private (ImageInfo Info, DecodeFootprint Footprint) ReadHeader(VipsBlob blob, ImageFormat format, ReadOnlyMemory<byte> original)
+    private (ImageInfo Info, DecodeFootprint Footprint) ReadHeader(Source data, ImageFormat format, ReadOnlyMemory<byte> original)
     {
         Header header;
         try
         {
-            header = Header.Read(blob, format);
+            header = Header.Read(data, format);
         }
         catch (VipsException e)
         {
-            throw ClassifyHeaderFailure(blob, format, e);
+            throw ClassifyHeaderFailure(data, format, e);
         }
 
         // Only the first page or frame is ever decoded, so that is what the limits weigh.
@@ -194,9 +195,9 @@ public sealed class LibvipsImageEngine : IImageEngine
     /// A header that libvips refused. Reading a header costs next to nothing, so it is read a second time: a failure
     /// that does not repeat, or whose text names the machine, was not the file's.
     /// </summary>
-    private static ImageProcessingException ClassifyHeaderFailure(VipsBlob blob, ImageFormat format, VipsException failure)
+    private static ImageProcessingException ClassifyHeaderFailure(Source data, ImageFormat format, VipsException failure)
     {
-        var first = VipsErrorText.Classify(failure.LibvipsText);
+        var first = VipsErrorText.Classify(LibvipsErrors.TextOf(failure));
         if (first == VipsFailureKind.Machine)
         {
             return new ImageProcessingException(ImageErrorCode.Internal, InternalMessage, failure);
@@ -205,7 +206,7 @@ public sealed class LibvipsImageEngine : IImageEngine
         VipsException again;
         try
         {
-            _ = Header.Read(blob, format);
+            _ = Header.Read(data, format);
             return new ImageProcessingException(ImageErrorCode.Internal, InternalMessage, failure);
         }
         catch (VipsException e)
@@ -213,7 +214,7 @@ public sealed class LibvipsImageEngine : IImageEngine
             again = e;
         }
 
-        var second = VipsErrorText.Classify(again.LibvipsText);
+        var second = VipsErrorText.Classify(LibvipsErrors.TextOf(again));
         var both = new AggregateException(failure, again);
         if (second == VipsFailureKind.Machine)
         {
@@ -236,7 +237,7 @@ public sealed class LibvipsImageEngine : IImageEngine
         kind is VipsFailureKind.Decode or VipsFailureKind.Unsupported or VipsFailureKind.Silent;
 
     /// <summary>One shrink-on-load decode to the largest planned width, rendered to memory for every consumer.</summary>
-    private VipsImage DecodeLargest(Source source, IReadOnlyList<(string Name, int Width)> plan, CancellationToken cancellationToken)
+    private Image DecodeLargest(Original source, IReadOnlyList<(string Name, int Width)> plan, CancellationToken cancellationToken)
     {
         var width = plan.Max(p => p.Width);
         var scale = (double)width / source.Info.Width;
@@ -247,12 +248,11 @@ public sealed class LibvipsImageEngine : IImageEngine
         {
             using var loaded = Load(source, scale, rendition);
             using var resized = ThumbnailOf(loaded, width, Unbounded, crop: false);
-            using var registration = cancellationToken.Register(resized.Kill);
-            var memory = resized.CopyMemory();
+            using var registration = cancellationToken.Register(() => resized.SetKill(true));
+            using var memory = resized.CopyMemory();
 
             // Already sRGB: without the profile, later resizes skip a needless sRGB→sRGB transform.
-            memory.Remove("icc-profile-data");
-            return memory;
+            return memory.Mutate(m => m.Remove("icc-profile-data"));
         });
     }
 
@@ -263,7 +263,7 @@ public sealed class LibvipsImageEngine : IImageEngine
     }
 
     /// <summary>The square thumbnail from a decode of its own, shrunk on load as far as the cover crop allows.</summary>
-    private EncodedImage DecodeThumbnail(Source source, ThumbnailRecipe recipe, CancellationToken cancellationToken)
+    private EncodedImage DecodeThumbnail(Original source, ThumbnailRecipe recipe, CancellationToken cancellationToken)
     {
         // Cover crop: the short side must still reach the edge after shrink-on-load.
         var scale = (double)recipe.Size / Math.Min(source.Info.Width, source.Info.Height);
@@ -281,7 +281,7 @@ public sealed class LibvipsImageEngine : IImageEngine
     /// turns read errors into warnings) makes <c>fail_on=truncated</c> reach the caller as an error. The decode budget
     /// is checked first, with the shrink the loader will apply and <paramref name="alsoHeld"/> bytes held beside it.
     /// </summary>
-    private VipsImage Load(Source source, double scale, long alsoHeld = 0)
+    private Image Load(Original source, double scale, long alsoHeld = 0)
     {
         var shrink = 1;
         while (shrink < DecodeFootprint.MaxShrink && 1.0 / (shrink * 2) >= scale)
@@ -293,44 +293,25 @@ public sealed class LibvipsImageEngine : IImageEngine
         var detail = footprint.Describe(shrink) + (alsoHeld > 0 ? $", plus a {alsoHeld}-byte rendition held beside the frame" : "");
         Limits.EnsureDecodeBytesAllowed(footprint.BytesAt(shrink) + alsoHeld, detail);
 
-        using var op = VipsOperation.New(FormatDetector.LoaderOf(source.Info.Format))
-            .Set("buffer", source.Blob)
-            .SetFromString("access", "sequential")
-            .SetFromString("fail_on", "truncated");
+        var options = new VOption { { "access", Enums.Access.Sequential }, { "fail_on", Enums.FailOn.Truncated } };
         if (shrink > 1 && source.Info.Format == ImageFormat.Jpeg)
         {
-            op.Set("shrink", shrink);
+            options.Add("shrink", shrink);
         }
         else if (shrink > 1 && source.Info.Format == ImageFormat.Webp)
         {
-            op.Set("scale", 1.0 / shrink);
+            options.Add("scale", 1.0 / shrink);
         }
 
-        using var built = op.Build();
-        return built.GetImage("out");
+        return (Image)Operation.Call(FormatDetector.LoaderOf(source.Info.Format), options, source.Data);
     }
 
     /// <summary>libvips' thumbnail on a loaded image: orientation, colour management to sRGB, alpha-correct resampling.</summary>
-    private static VipsImage ThumbnailOf(VipsImage image, int width, int height, bool crop)
-    {
-        using var op = VipsOperation.New("thumbnail_image")
-            .Set("in", image)
-            .Set("width", width)
-            .Set("height", height);
-        if (crop)
-        {
-            op.SetFromString("crop", "attention");
-        }
-        else
-        {
-            op.SetFromString("size", "down");
-        }
+    private static Image ThumbnailOf(Image image, int width, int height, bool crop) => crop
+        ? image.ThumbnailImage(width, height, crop: Enums.Interesting.Attention)
+        : image.ThumbnailImage(width, height, size: Enums.Size.Down);
 
-        using var built = op.Build();
-        return built.GetImage("out");
-    }
-
-    private static EncodedImage EncodeWidth(VipsImage largest, int width, int quality, int effort, CancellationToken cancellationToken)
+    private static EncodedImage EncodeWidth(Image largest, int width, int quality, int effort, CancellationToken cancellationToken)
     {
         if (width >= largest.Width)
         {
@@ -341,13 +322,13 @@ public sealed class LibvipsImageEngine : IImageEngine
         return Encode(resized, quality, effort, cancellationToken);
     }
 
-    private static EncodedImage EncodeThumbnail(VipsImage largest, ThumbnailRecipe recipe, CancellationToken cancellationToken)
+    private static EncodedImage EncodeThumbnail(Image largest, ThumbnailRecipe recipe, CancellationToken cancellationToken)
     {
         using var thumbnail = ThumbnailOf(largest, recipe.Size, recipe.Size, crop: true);
         return Encode(thumbnail, recipe.Quality, recipe.Effort, cancellationToken);
     }
 
-    private static EncodedImage Encode(VipsImage image, int quality, int effort, CancellationToken cancellationToken)
+    private static EncodedImage Encode(Image image, int quality, int effort, CancellationToken cancellationToken)
     {
         cancellationToken.ThrowIfCancellationRequested();
         if (image.Width > WebpMaxDimension || image.Height > WebpMaxDimension)
@@ -359,23 +340,19 @@ public sealed class LibvipsImageEngine : IImageEngine
         }
 
         using var bare = WithoutMetadata(image);
-        using var registration = cancellationToken.Register(bare.Kill);
-        using var op = VipsOperation.New("webpsave_buffer")
-            .Set("in", bare)
-            .Set("Q", quality)
-            .Set(Vips.WebpEffortArgument, effort);
-        if (Vips.SaversHaveKeep)
+        using var registration = cancellationToken.Register(() => bare.SetKill(true));
+        var options = new VOption { { "Q", quality }, { LibvipsRuntime.WebpEffortArgument, effort } };
+        if (LibvipsRuntime.SaversHaveKeep)
         {
-            op.SetFromString("keep", "none");
+            options.Add("keep", Enums.ForeignKeep.None);
         }
         else
         {
-            op.Set("strip", true);
+            options.Add("strip", true);
         }
 
-        using var built = op.Build();
-        using var blob = built.GetBlob("buffer");
-        return new EncodedImage(bare.Width, bare.Height, "webp", WebpContainer.StripMetadata(blob.ToArray()));
+        var webp = (byte[])Operation.Call("webpsave_buffer", options, bare);
+        return new EncodedImage(bare.Width, bare.Height, "webp", WebpContainer.StripMetadata(webp));
     }
 
     /// <summary>
@@ -383,21 +360,16 @@ public sealed class LibvipsImageEngine : IImageEngine
     /// webpsave ignores <c>strip</c> and would write the original's EXIF (GPS included): what is not on the image
     /// cannot be written by any saver version.
     /// </summary>
-    private static VipsImage WithoutMetadata(VipsImage image)
+    private static Image WithoutMetadata(Image image) => image.Mutate(copy =>
     {
-        using var op = VipsOperation.New("copy").Set("in", image);
-        using var built = op.Build();
-        var copy = built.GetImage("out");
-        foreach (var field in copy.Fields())
+        foreach (var field in copy.GetFields())
         {
             if (IsMetadata(field))
             {
                 copy.Remove(field);
             }
         }
-
-        return copy;
-    }
+    });
 
     internal static bool IsMetadata(string field) =>
         field.EndsWith("-data", StringComparison.Ordinal)
@@ -431,7 +403,7 @@ public sealed class LibvipsImageEngine : IImageEngine
     /// Pixel work that decodes <paramref name="source"/> at <paramref name="scale"/>. When libvips fails, its text says
     /// what it says, but it may be another image's: see <see cref="ClassifyDecodeFailure"/>.
     /// </summary>
-    private T Decode<T>(Source source, double scale, CancellationToken cancellationToken, Func<T> work)
+    private T Decode<T>(Original source, double scale, CancellationToken cancellationToken, Func<T> work)
     {
         try
         {
@@ -451,9 +423,9 @@ public sealed class LibvipsImageEngine : IImageEngine
     /// and either failure's text is a decoder's complaint (or says nothing, as libvips' PNG loader does), the data is
     /// damaged (<see cref="ImageErrorCode.CorruptImage"/>); text nobody recognises stays Internal.
     /// </summary>
-    private ImageProcessingException ClassifyDecodeFailure(Source source, double scale, VipsException failure, CancellationToken cancellationToken)
+    private ImageProcessingException ClassifyDecodeFailure(Original source, double scale, VipsException failure, CancellationToken cancellationToken)
     {
-        var first = VipsErrorText.Classify(failure.LibvipsText);
+        var first = VipsErrorText.Classify(LibvipsErrors.TextOf(failure));
         if (first == VipsFailureKind.Machine)
         {
             return new ImageProcessingException(ImageErrorCode.Internal, InternalMessage, failure);
@@ -466,7 +438,7 @@ public sealed class LibvipsImageEngine : IImageEngine
             return new ImageProcessingException(ImageErrorCode.Internal, InternalMessage, failure);
         }
 
-        var second = VipsErrorText.Classify(again.LibvipsText);
+        var second = VipsErrorText.Classify(LibvipsErrors.TextOf(again));
         var both = new AggregateException(failure, again);
         return second != VipsFailureKind.Machine && (IsAboutTheFile(first) || IsAboutTheFile(second))
             ? new ImageProcessingException(ImageErrorCode.CorruptImage, CorruptMessage, both)
@@ -474,14 +446,13 @@ public sealed class LibvipsImageEngine : IImageEngine
     }
 
     /// <summary>Decodes every pixel once more into <c>avg</c>; null when that succeeds, else its failure.</summary>
-    private VipsException? DecodeAgain(Source source, double scale, CancellationToken cancellationToken)
+    private VipsException? DecodeAgain(Original source, double scale, CancellationToken cancellationToken)
     {
         try
         {
             using var loaded = Load(source, scale);
-            using var registration = cancellationToken.Register(loaded.Kill);
-            using var op = VipsOperation.New("avg").Set("in", loaded);
-            using var built = op.Build();
+            using var registration = cancellationToken.Register(() => loaded.SetKill(true));
+            _ = loaded.Avg();
             return null;
         }
         catch (VipsException e)
@@ -509,17 +480,15 @@ public sealed class LibvipsImageEngine : IImageEngine
         var formats = new List<ImageFormat>();
         foreach (var format in ImageFormats.All)
         {
-            if (!Vips.HasOperation(FormatDetector.LoaderOf(format)))
+            if (!LibvipsRuntime.HasOperation(FormatDetector.LoaderOf(format)))
             {
                 continue;
             }
 
             try
             {
-                using var blob = VipsBlob.Copy(Convert.FromBase64String(FormatDetector.SampleOf(format)));
-                using var op = VipsOperation.New(FormatDetector.LoaderOf(format)).Set("buffer", blob);
-                using var built = op.Build();
-                using var image = built.GetImage("out");
+                using var sample = Source.NewFromMemory(Convert.FromBase64String(FormatDetector.SampleOf(format)));
+                using var image = (Image)Operation.Call(FormatDetector.LoaderOf(format), null, sample);
                 using var copy = image.CopyMemory();
                 formats.Add(format);
             }
@@ -532,35 +501,36 @@ public sealed class LibvipsImageEngine : IImageEngine
         return formats;
     }
 
-    private sealed class Source(VipsBlob blob, ImageInfo info, DecodeFootprint footprint) : IDisposable
+    private sealed class Original(Source data, ImageInfo info, DecodeFootprint footprint) : IDisposable
     {
-        public VipsBlob Blob { get; } = blob;
+        /// <summary>libvips' copy of the bytes; every load of this image reads it (never two at once).</summary>
+        public Source Data { get; } = data;
 
         public ImageInfo Info { get; } = info;
 
         public DecodeFootprint Footprint { get; } = footprint;
 
-        public void Dispose() => Blob.Dispose();
+        public void Dispose() => Data.Dispose();
     }
 
     /// <summary>What the loader says before decoding: stored size of the first page, samples, layout.</summary>
     private readonly record struct Header(
-        int Width, int Height, int Bands, int Pages, int Orientation, VipsBandFormat BandFormat, bool Interlaced, string? ChromaSubsample)
+        int Width, int Height, int Bands, int Pages, int Orientation, Enums.BandFormat BandFormat, bool Interlaced, string? ChromaSubsample)
     {
-        public static Header Read(VipsBlob blob, ImageFormat format)
+        public static Header Read(Source data, ImageFormat format)
         {
-            using var op = VipsOperation.New(FormatDetector.LoaderOf(format)).Set("buffer", blob);
-            using var built = op.Build();
-            using var header = built.GetImage("out");
+            using var header = (Image)Operation.Call(FormatDetector.LoaderOf(format), null, data);
             return new Header(
                 header.Width,
                 header.PageHeight,
                 header.Bands,
-                header.Pages,
-                header.GetInt("orientation") is { } tag and >= 1 and <= 8 ? tag : 1,
-                header.BandFormat,
-                header.GetInt("interlaced") is > 0,
-                header.GetString("jpeg-chroma-subsample"));
+                IntField(header, "n-pages") is { } pages and > 1 ? pages : 1,
+                IntField(header, "orientation") is { } tag and >= 1 and <= 8 ? tag : 1,
+                header.Format,
+                IntField(header, "interlaced") is > 0,
+                header.Contains("jpeg-chroma-subsample") ? header.Get("jpeg-chroma-subsample") as string : null);
         }
+
+        private static int? IntField(Image image, string name) => image.Contains(name) ? image.Get(name) as int? : null;
     }
 }

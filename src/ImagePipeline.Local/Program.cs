@@ -4,6 +4,7 @@ using ImagePipeline.Core.Imaging;
 using ImagePipeline.Core.Services;
 using ImagePipeline.Core.Storage;
 using ImagePipeline.Http;
+using ImagePipeline.Hosting;
 using ImagePipeline.Imaging;
 using ImagePipeline.Local;
 using ImagePipeline.Local.Catalog;

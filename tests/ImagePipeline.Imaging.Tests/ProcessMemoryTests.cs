@@ -1,4 +1,4 @@
-using ImagePipeline.Imaging.Interop;
+using ImagePipeline.Hosting;
 
 namespace ImagePipeline.Imaging.Tests;
 
@@ -8,7 +8,7 @@ public sealed class ProcessMemoryTests
     public void CapMallocArenas_GlibcWithoutMallocArenaMax_IsApplied()
     {
         Assert.SkipWhen(
-            Environment.GetEnvironmentVariable(MallocArenas.EnvironmentVariable) is not null,
+            Environment.GetEnvironmentVariable(ProcessMemory.MallocArenaMaxVariable) is not null,
             "MALLOC_ARENA_MAX is set for this process: the operator's choice wins, so the cap is not applied.");
         Assert.SkipUnless(OperatingSystem.IsLinux(), "glibc's mallopt exists on Linux only.");
 

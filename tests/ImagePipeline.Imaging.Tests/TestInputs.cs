@@ -1,8 +1,8 @@
 using System.Buffers.Binary;
 using System.IO.Compression;
 using System.Text;
-using ImagePipeline.Imaging.Interop;
 using ImagePipeline.TestImages;
+using NetVips;
 
 namespace ImagePipeline.Imaging.Tests;
 
@@ -10,13 +10,10 @@ namespace ImagePipeline.Imaging.Tests;
 internal static class TestInputs
 {
     /// <summary>An 8-bit sRGB photo (RGBA when <paramref name="alpha"/>), ready to be saved in any layout.</summary>
-    public static VipsImage Photo(int width, int height, bool alpha = false)
+    public static Image Photo(int width, int height, bool alpha = false)
     {
         var bytes = alpha ? SyntheticImages.AlphaPng(width, height) : SyntheticImages.PhotoJpeg(width, height, quality: 95);
-        using var blob = VipsBlob.Copy(bytes);
-        using var op = VipsOperation.New(alpha ? "pngload_buffer" : "jpegload_buffer").Set("buffer", blob);
-        using var built = op.Build();
-        using var loaded = built.GetImage("out");
+        using var loaded = Samples.Load(bytes);
         return loaded.CopyMemory();
     }
 
@@ -26,20 +23,20 @@ internal static class TestInputs
         using var photo = Photo(width, height, alpha);
         if (!sixteenBit)
         {
-            return Save("pngsave_buffer", photo, op => op.Set("interlace", interlace).Set("compression", 1));
+            return photo.PngsaveBuffer(interlace: interlace, compression: 1);
         }
 
-        using var wide = SyntheticImages.Run("linear", op => op.Set("in", photo).SetFromString("a", "257").SetFromString("b", "0"));
-        using var cast = SyntheticImages.Run("cast", op => op.Set("in", wide).SetFromString("format", "ushort"));
-        using var rgb16 = SyntheticImages.Run("copy", op => op.Set("in", cast).SetFromString("interpretation", "rgb16"));
-        return Save("pngsave_buffer", rgb16, op => op.Set("interlace", interlace).Set("compression", 1));
+        using var wide = photo.Linear([257], [0]);
+        using var cast = wide.Cast(Enums.BandFormat.Ushort);
+        using var rgb16 = cast.Copy(interpretation: Enums.Interpretation.Rgb16);
+        return rgb16.PngsaveBuffer(interlace: interlace, compression: 1);
     }
 
     /// <summary>A JPEG of the photo: baseline or progressive, chroma subsampled (4:2:0) or not (4:4:4).</summary>
     public static byte[] Jpeg(int width, int height, bool progressive, bool subsample = true)
     {
         using var photo = Photo(width, height);
-        return Save("jpegsave_buffer", photo, op => op.Set("Q", 85).Set("interlace", progressive).SetFromString("subsample_mode", subsample ? "on" : "off"));
+        return photo.JpegsaveBuffer(q: 85, interlace: progressive, subsampleMode: subsample ? Enums.ForeignSubsample.On : Enums.ForeignSubsample.Off);
     }
 
     public static byte[] Webp(int width, int height) => SyntheticImages.PhotoWebp(width, height);
@@ -49,22 +46,22 @@ internal static class TestInputs
     public static byte[] Tiff(int width, int height)
     {
         using var photo = Photo(width, height);
-        return Save("tiffsave_buffer", photo, op => op.SetFromString("compression", "deflate"));
+        return photo.TiffsaveBuffer(compression: Enums.ForeignTiffCompression.Deflate);
     }
 
     public static byte[] Avif(int width, int height)
     {
         using var photo = Photo(width, height);
-        return Save("heifsave_buffer", photo, op => op.Set("Q", 50).SetFromString("compression", "av1").Set("effort", 0));
+        return photo.HeifsaveBuffer(q: 50, compression: Enums.ForeignHeifCompression.Av1, effort: 0);
     }
 
     /// <summary>A quickly made grey-gradient PNG of any size (no photo content: for shapes, not looks).</summary>
     public static byte[] GradientPng(int width, int height)
     {
-        using var ramp = SyntheticImages.Run("grey", op => op.Set("width", width).Set("height", height));
-        using var scaled = SyntheticImages.Run("linear", op => op.Set("in", ramp).SetFromString("a", "255").SetFromString("b", "0"));
-        using var bytes = SyntheticImages.Run("cast", op => op.Set("in", scaled).SetFromString("format", "uchar"));
-        return Save("pngsave_buffer", bytes, op => op.Set("compression", 1));
+        using var ramp = Image.Grey(width, height);
+        using var scaled = ramp.Linear([255], [0]);
+        using var bytes = scaled.Cast(Enums.BandFormat.Uchar);
+        return bytes.PngsaveBuffer(compression: 1);
     }
 
     /// <summary>
@@ -124,14 +121,5 @@ internal static class TestInputs
         }
 
         return ~crc;
-    }
-
-    private static byte[] Save(string saver, VipsImage image, Action<VipsOperation> configure)
-    {
-        using var op = VipsOperation.New(saver).Set("in", image);
-        configure(op);
-        using var built = op.Build();
-        using var blob = built.GetBlob("buffer");
-        return blob.ToArray();
     }
 }

@@ -1,5 +1,5 @@
 using ImagePipeline.Imaging;
-using ImagePipeline.Imaging.Interop;
+using NetVips;
 
 namespace ImagePipeline.TestImages;
 
@@ -32,37 +32,39 @@ public static class SyntheticImages
     {
         using var upright = Photo(width, height, seed, marker: true, noise);
         using var stored = StoreFor(upright, orientation);
-        using var tagged = Copy(stored);
-        if (exif is not null)
+        using var tagged = stored.Mutate(image =>
         {
-            tagged.SetBlob("exif-data", ExifBuilder.Build(exif, orientation));
-        }
+            if (exif is not null)
+            {
+                image.Set(GValue.BlobType, "exif-data", ExifBuilder.Build(exif, orientation));
+            }
 
-        tagged.SetInt("orientation", orientation);
-        return Save("jpegsave_buffer", tagged, op => op.Set("Q", quality));
+            image.Set(GValue.GIntType, "orientation", orientation);
+        });
+        return tagged.JpegsaveBuffer(q: quality);
     }
 
     /// <summary>An RGBA PNG whose alpha runs from opaque to fully transparent.</summary>
     public static byte[] AlphaPng(int width, int height)
     {
         using var photo = Photo(width, height, seed: 7, marker: false);
-        using var alpha = Run("perlin", op => op.Set("width", width).Set("height", height).Set("cell_size", Math.Max(8, width / 3)).Set("uchar", true).Set("seed", 11));
-        using var withAlpha = Run("bandjoin", op => op.Set("in", new[] { photo, alpha }));
-        using var srgb = Copy(withAlpha, "srgb");
-        return Save("pngsave_buffer", srgb, op => op.Set("compression", 9));
+        using var alpha = Image.Perlin(width, height, cellSize: Math.Max(8, width / 3), uchar: true, seed: 11);
+        using var withAlpha = photo.Bandjoin(alpha);
+        using var srgb = withAlpha.Copy(interpretation: Enums.Interpretation.Srgb);
+        return srgb.PngsaveBuffer(compression: 9);
     }
 
     /// <summary>A lossy WebP photo.</summary>
     public static byte[] PhotoWebp(int width, int height)
     {
         using var photo = Photo(width, height, seed: 3, marker: true);
-        return Save("webpsave_buffer", photo, op => op.Set("Q", 80));
+        return photo.WebpsaveBuffer(q: 80);
     }
 
     /// <summary>An animated GIF of <paramref name="frames"/> differently tinted frames.</summary>
     public static byte[] AnimatedGif(int width, int height, int frames)
     {
-        VipsImage? strip = null;
+        Image? strip = null;
         try
         {
             for (var i = 0; i < frames; i++)
@@ -70,19 +72,21 @@ public static class SyntheticImages
                 using var frame = Photo(width, height, seed: 20 + i, marker: i == 0);
                 if (strip is null)
                 {
-                    strip = Copy(frame);
+                    strip = frame.Copy();
                     continue;
                 }
 
-                var joined = Run("join", op => op.Set("in1", strip).Set("in2", frame).SetFromString("direction", "vertical"));
+                var joined = strip.Join(frame, Enums.Direction.Vertical);
                 strip.Dispose();
                 strip = joined;
             }
 
-            using var animated = Copy(strip!);
-            animated.SetInt("page-height", height);
-            animated.SetInt("loop", 0);
-            return Save("gifsave_buffer", animated, _ => { });
+            using var animated = strip!.Mutate(image =>
+            {
+                image.Set(GValue.GIntType, "page-height", height);
+                image.Set(GValue.GIntType, "loop", 0);
+            });
+            return animated.GifsaveBuffer();
         }
         finally
         {
@@ -93,26 +97,26 @@ public static class SyntheticImages
     /// <summary>A tiny PNG whose header claims <paramref name="width"/>×<paramref name="height"/> (a decompression bomb).</summary>
     public static byte[] HugeFlatPng(int width, int height)
     {
-        using var black = Run("black", op => op.Set("width", width).Set("height", height));
-        return Save("pngsave_buffer", black, op => op.Set("compression", 9).Set("bitdepth", 1));
+        using var black = Image.Black(width, height);
+        return black.PngsaveBuffer(compression: 9, bitdepth: 1);
     }
 
-    private static VipsImage Photo(int width, int height, int seed, bool marker, double noise = 4)
+    private static Image Photo(int width, int height, int seed, bool marker, double noise = 4)
     {
-        using var shapes = Run("perlin", op => op.Set("width", width).Set("height", height).Set("cell_size", Math.Max(16, width / 5)).Set("seed", seed));
-        using var detail = Run("perlin", op => op.Set("width", width).Set("height", height).Set("cell_size", Math.Max(4, width / 60)).Set("seed", seed + 1000));
-        using var tint = Run("perlin", op => op.Set("width", width).Set("height", height).Set("cell_size", Math.Max(16, width / 3)).Set("seed", seed + 2000));
-        using var grainNoise = Run("gaussnoise", op => op.Set("width", width).Set("height", height).Set("sigma", noise).Set("mean", 0.0).Set("seed", seed + 3000));
+        using var shapes = Image.Perlin(width, height, cellSize: Math.Max(16, width / 5), seed: seed);
+        using var detail = Image.Perlin(width, height, cellSize: Math.Max(4, width / 60), seed: seed + 1000);
+        using var tint = Image.Perlin(width, height, cellSize: Math.Max(16, width / 3), seed: seed + 2000);
+        using var grainNoise = Image.Gaussnoise(width, height, sigma: noise, mean: 0.0, seed: seed + 3000);
 
         // perlin is float in [-1, 1]: luminance from shapes and detail, colour from a slower field, then noise.
-        using var l1 = Run("linear", op => op.Set("in", shapes).SetFromString("a", "90").SetFromString("b", "128"));
-        using var l2 = Run("linear", op => op.Set("in", detail).SetFromString("a", "35").SetFromString("b", "0"));
-        using var luminance = Run("add", op => op.Set("left", l1).Set("right", l2));
-        using var grain = Run("add", op => op.Set("left", luminance).Set("right", grainNoise));
-        using var colour = Run("linear", op => op.Set("in", tint).SetFromString("a", "60 10 -55").SetFromString("b", "0 0 0"));
-        using var rgb = Run("add", op => op.Set("left", grain).Set("right", colour));
-        using var bytes = Run("cast", op => op.Set("in", rgb).SetFromString("format", "uchar"));
-        var photo = Copy(bytes, "srgb");
+        using var l1 = shapes.Linear([90], [128]);
+        using var l2 = detail.Linear([35], [0]);
+        using var luminance = l1.Add(l2);
+        using var grain = luminance.Add(grainNoise);
+        using var colour = tint.Linear([60, 10, -55], [0, 0, 0]);
+        using var rgb = grain.Add(colour);
+        using var bytes = rgb.Cast(Enums.BandFormat.Uchar);
+        var photo = bytes.Copy(interpretation: Enums.Interpretation.Srgb);
         if (!marker)
         {
             return photo;
@@ -120,64 +124,31 @@ public static class SyntheticImages
 
         using (photo)
         {
-            using var black = Run("black", op => op.Set("width", Math.Max(1, width / 4)).Set("height", Math.Max(1, height / 4)).Set("bands", 3));
-            using var red = Run("linear", op => op.Set("in", black).SetFromString("a", "1 1 1").SetFromString("b", "230 20 20"));
-            using var redBytes = Run("cast", op => op.Set("in", red).SetFromString("format", "uchar"));
-            using var inserted = Run("insert", op => op.Set("main", photo).Set("sub", redBytes).Set("x", 0).Set("y", 0));
-            return Copy(inserted, "srgb");
+            using var black = Image.Black(Math.Max(1, width / 4), Math.Max(1, height / 4), bands: 3);
+            using var red = black.Linear([1, 1, 1], [230, 20, 20]);
+            using var redBytes = red.Cast(Enums.BandFormat.Uchar);
+            using var inserted = photo.Insert(redBytes, 0, 0);
+            return inserted.Copy(interpretation: Enums.Interpretation.Srgb);
         }
     }
 
     // Inverse of what a viewer does for each EXIF orientation (see the EXIF 2.3 definition of tag 0x0112).
-    private static VipsImage StoreFor(VipsImage upright, int orientation) => orientation switch
+    private static Image StoreFor(Image upright, int orientation) => orientation switch
     {
-        1 => Copy(upright),
-        2 => Flip(upright),
-        3 => Rotate(upright, "d180"),
-        4 => Run("flip", op => op.Set("in", upright).SetFromString("direction", "vertical")),
-        5 => RotateFlipped(upright, "d270"),
-        6 => Rotate(upright, "d270"),
-        7 => RotateFlipped(upright, "d90"),
-        8 => Rotate(upright, "d90"),
+        1 => upright.Copy(),
+        2 => upright.Flip(Enums.Direction.Horizontal),
+        3 => upright.Rot(Enums.Angle.D180),
+        4 => upright.Flip(Enums.Direction.Vertical),
+        5 => RotateFlipped(upright, Enums.Angle.D270),
+        6 => upright.Rot(Enums.Angle.D270),
+        7 => RotateFlipped(upright, Enums.Angle.D90),
+        8 => upright.Rot(Enums.Angle.D90),
         _ => throw new ArgumentOutOfRangeException(nameof(orientation), orientation, "EXIF orientation is 1–8."),
     };
 
-    private static VipsImage Flip(VipsImage image) =>
-        Run("flip", op => op.Set("in", image).SetFromString("direction", "horizontal"));
-
-    private static VipsImage Rotate(VipsImage image, string angle) =>
-        Run("rot", op => op.Set("in", image).SetFromString("angle", angle));
-
-    private static VipsImage RotateFlipped(VipsImage image, string angle)
+    private static Image RotateFlipped(Image image, Enums.Angle angle)
     {
-        using var flipped = Flip(image);
-        return Rotate(flipped, angle);
-    }
-
-    private static VipsImage Copy(VipsImage image, string? interpretation = null) =>
-        Run("copy", op =>
-        {
-            op.Set("in", image);
-            if (interpretation is not null)
-            {
-                op.SetFromString("interpretation", interpretation);
-            }
-        });
-
-    internal static VipsImage Run(string name, Action<VipsOperation> configure)
-    {
-        using var op = VipsOperation.New(name);
-        configure(op);
-        using var built = op.Build();
-        return built.GetImage("out");
-    }
-
-    private static byte[] Save(string saver, VipsImage image, Action<VipsOperation> configure)
-    {
-        using var op = VipsOperation.New(saver).Set("in", image);
-        configure(op);
-        using var built = op.Build();
-        using var blob = built.GetBlob("buffer");
-        return blob.ToArray();
+        using var flipped = image.Flip(Enums.Direction.Horizontal);
+        return flipped.Rot(angle);
     }
 }

@@ -1,10 +1,18 @@
-using ImagePipeline.Imaging.Interop;
+using System.Runtime.InteropServices;
 
-namespace ImagePipeline.Imaging;
+namespace ImagePipeline.Hosting;
+
+// Compiled into each host that decodes images (local host, CLI, functions): process-wide allocator tuning is the
+// composition root's business, and it keeps the imaging library free of platform calls of its own.
 
 /// <summary>Process-wide allocator settings for programs that decode images.</summary>
-public static class ProcessMemory
+internal static class ProcessMemory
 {
+    private const int MArenaMax = -8;
+
+    /// <summary>The environment variable glibc reads at start-up; when set, it is the operator's choice and is kept.</summary>
+    public const string MallocArenaMaxVariable = "MALLOC_ARENA_MAX";
+
     /// <summary>
     /// Caps glibc's malloc arenas at <paramref name="arenas"/> (default: one per core, at least two) unless
     /// <c>MALLOC_ARENA_MAX</c> is set. glibc gives each thread its own arena, up to eight per core, and freed memory
@@ -22,6 +30,24 @@ public static class ProcessMemory
     {
         var limit = arenas ?? Math.Max(2, Environment.ProcessorCount);
         ArgumentOutOfRangeException.ThrowIfLessThan(limit, 1, nameof(arenas));
-        return MallocArenas.TryLimit(limit);
+        if (!OperatingSystem.IsLinux() || !string.IsNullOrEmpty(Environment.GetEnvironmentVariable(MallocArenaMaxVariable)))
+        {
+            return false;
+        }
+
+        try
+        {
+            // mallopt returns 1 on success; only arenas created from now on are affected, so call this early.
+            return mallopt(MArenaMax, limit) == 1;
+        }
+        catch (Exception e) when (e is DllNotFoundException or EntryPointNotFoundException)
+        {
+            // Not glibc (musl, for one): nothing to tune.
+            return false;
+        }
     }
+
+    // A plain DllImport (blittable ints, no marshalling): LibraryImport would make every host compile unsafe code.
+    [DllImport("libc.so.6")]
+    private static extern int mallopt(int param, int value);
 }
