@@ -5,7 +5,7 @@ namespace ImagePipeline.Aws.Tests;
 
 /// <summary>
 /// The SQS semantics the other tests lean on, checked through the real SDK client: on the fixture's fake, or on
-/// LocalStack when AWS_ENDPOINT_URL is set (the same assertions hold for both).
+/// LocalStack (its container, or AWS_ENDPOINT_URL) when the fixture chose it (the same assertions hold for both).
 /// </summary>
 [Collection(EmulatorCollection.Name)]
 [Trait("Category", "Integration")]

@@ -9,7 +9,7 @@ namespace ImagePipeline.Aws.Tests;
 
 /// <summary>
 /// The SQS stage queue against a real SQS endpoint: the fixture's SQS fake (AWS JSON 1.0, as SDK v4 speaks it), or
-/// LocalStack's SQS when AWS_ENDPOINT_URL is set. What was sent is read back with ReceiveMessage, as the stage's
+/// LocalStack's SQS when the fixture chose LocalStack. What was sent is read back with ReceiveMessage, as the stage's
 /// event source mapping would.
 /// </summary>
 [Collection(EmulatorCollection.Name)]

@@ -74,7 +74,7 @@ internal sealed class LambdaBenchmark(LambdaModeOptions options, TextWriter outp
         {
             Progress("starting the emulators...");
             await emulators.InitializeAsync();
-            output.WriteLine($"AWS:      {(emulators.IsExternal ? "external endpoints (AWS_ENDPOINT_URL)" : "DynamoDB Local + s3rver")}, started in {emulators.StartupTime.TotalSeconds:0.0} s");
+            output.WriteLine($"AWS:      {emulators.Choice.Description}, started in {emulators.StartupTime.TotalSeconds:0.0} s");
             output.WriteLine($"Run:      {options.ColdRuns} cold resize processes x (1 + {options.WarmInvocations} warm invocations) on 12 MP; one process per peak-RSS measurement");
             output.WriteLine();
 

