@@ -224,8 +224,8 @@ function renderPicture(detail) {
   });
   return h('figure', { class: 'detail-picture' }, img,
     h('figcaption', { class: 'muted' }, renditions.length === 1
-      ? `Made in one size, ${largest.width} px wide; your browser shows it.`
-      : `Made in ${renditions.length} sizes, ${formatList(renditions.map((r) => String(r.width)))} px wide; your browser shows the one that fits your screen.`));
+      ? `One size: ${largest.width} px wide.`
+      : `${renditions.length} sizes: ${formatList(renditions.map((r) => String(r.width)))} px wide.`));
 }
 
 function renderExif(metadata) {
