@@ -24,6 +24,19 @@ public enum CancellationMeaning
     Shutdown,
 }
 
+/// <summary>How much a <see cref="StageReport"/> matters to whoever runs the pipeline: the level a host logs it at.</summary>
+public enum StageSeverity
+{
+    /// <summary>Work done, or nothing to do (a duplicate, stale or orphan event, a deleted image, a test event).</summary>
+    Routine,
+    /// <summary>The user's file cannot be processed (a permanent error code was recorded); nothing is wrong with the pipeline.</summary>
+    FileRejected,
+    /// <summary>A failure of ours that another attempt may cure (the message is retried).</summary>
+    Transient,
+    /// <summary>A failure of ours that is final: <c>internal</c> recorded, or a message that could not be read at all.</summary>
+    Fault,
+}
+
 /// <summary>What happened to one event, for the host to log and count.</summary>
 /// <param name="Disposition">Acknowledge or retry.</param>
 /// <param name="Outcome">
@@ -36,7 +49,23 @@ public enum CancellationMeaning
 /// <param name="Elapsed">Time spent.</param>
 /// <param name="OutputBytes">Bytes written to the derived store.</param>
 public sealed record StageReport(
-    StageDisposition Disposition, string Outcome, Guid? ImageId, string? ErrorCode, string Detail, TimeSpan Elapsed, long OutputBytes);
+    StageDisposition Disposition, string Outcome, Guid? ImageId, string? ErrorCode, string Detail, TimeSpan Elapsed, long OutputBytes)
+{
+    /// <summary>
+    /// The report's weight: a permanent failure of the user's file is <see cref="StageSeverity.FileRejected"/>, a
+    /// retry <see cref="StageSeverity.Transient"/>, a final failure of ours (<c>internal</c> recorded, or an unreadable
+    /// message dropped) <see cref="StageSeverity.Fault"/>, anything else <see cref="StageSeverity.Routine"/>.
+    /// </summary>
+    public StageSeverity Severity => Outcome switch
+    {
+        "retry" => StageSeverity.Transient,
+        "gave-up" or "malformed" => StageSeverity.Fault,
+        "failed" => ImageErrorCodes.TryParse(ErrorCode, out var code) && code != ImageErrorCode.Internal
+            ? StageSeverity.FileRejected
+            : StageSeverity.Fault,
+        _ => StageSeverity.Routine,
+    };
+}
 
 /// <summary>
 /// Runs one stage for object-created events, idempotently: outputs go to keys that are a pure function of

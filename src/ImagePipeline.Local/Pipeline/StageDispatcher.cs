@@ -184,7 +184,7 @@ public sealed partial class StageDispatcher(
 
         foreach (var report in reports)
         {
-            LogReport(logger, message.Stage.ToName(), report.Outcome, report.ImageId, report.ErrorCode, report.Elapsed.TotalMilliseconds, report.OutputBytes, attempt, report.Detail);
+            Log(message.Stage, report, attempt);
         }
 
         try
@@ -223,7 +223,7 @@ public sealed partial class StageDispatcher(
             var reports = await processor.AbandonMessageAsync(message.Stage, message.Body, reason, CancellationToken.None).ConfigureAwait(false);
             foreach (var report in reports)
             {
-                LogReport(logger, message.Stage.ToName(), report.Outcome, report.ImageId, report.ErrorCode, 0, 0, message.Attempts, report.Detail);
+                Log(message.Stage, report, message.Attempts);
             }
 
             if (reports.Any(r => r.Disposition == StageDisposition.Retry))
@@ -241,8 +241,33 @@ public sealed partial class StageDispatcher(
         }
     }
 
-    [LoggerMessage(Level = LogLevel.Information, Message = "Stage {Stage} {Outcome} image {ImageId} code {ErrorCode} in {ElapsedMs:0} ms, {OutputBytes} bytes, attempt {Attempt}: {Detail}")]
-    private static partial void LogReport(ILogger logger, string stage, string outcome, Guid? imageId, string? errorCode, double elapsedMs, long outputBytes, int attempt, string detail);
+    /// <summary>
+    /// One line per report, at the level its severity calls for: a user's file that cannot be processed is a warning
+    /// (nothing to fix here), a retry too, a final failure of ours an error. Only failures name a code.
+    /// </summary>
+    private void Log(Stage stage, StageReport report, int attempt)
+    {
+        var level = report.Severity switch
+        {
+            StageSeverity.Routine => LogLevel.Information,
+            StageSeverity.FileRejected or StageSeverity.Transient => LogLevel.Warning,
+            _ => LogLevel.Error,
+        };
+        if (report.ErrorCode is { } code)
+        {
+            LogFailure(logger, level, stage.ToName(), report.Outcome, report.ImageId, code, report.Elapsed.TotalMilliseconds, attempt, report.Detail);
+        }
+        else
+        {
+            LogReport(logger, level, stage.ToName(), report.Outcome, report.ImageId, report.Elapsed.TotalMilliseconds, report.OutputBytes, attempt, report.Detail);
+        }
+    }
+
+    [LoggerMessage(Message = "Stage {Stage} {Outcome} image {ImageId} in {ElapsedMs:0} ms, {OutputBytes} bytes, attempt {Attempt}: {Detail}")]
+    private static partial void LogReport(ILogger logger, LogLevel level, string stage, string outcome, Guid? imageId, double elapsedMs, long outputBytes, int attempt, string detail);
+
+    [LoggerMessage(Message = "Stage {Stage} {Outcome} image {ImageId} with {ErrorCode} in {ElapsedMs:0} ms, attempt {Attempt}: {Detail}")]
+    private static partial void LogFailure(ILogger logger, LogLevel level, string stage, string outcome, Guid? imageId, string errorCode, double elapsedMs, int attempt, string detail);
 
     [LoggerMessage(Level = LogLevel.Error, Message = "Stage {Stage} message {MessageId} dead-lettered after {Attempts} attempts: {Error}")]
     private static partial void LogDeadLettered(ILogger logger, string stage, long messageId, int attempts, string error);
