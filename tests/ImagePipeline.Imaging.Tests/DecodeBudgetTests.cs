@@ -58,7 +58,7 @@ public sealed class DecodeBudgetTests
         var error = Assert.Throws<ImageProcessingException>(() => Small.Probe(TestInputs.Jpeg(1000, 1000, progressive: true, subsample: false)));
 
         Assert.Equal(ImageErrorCode.TooManyPixels, error.Code);
-        Assert.Contains("6000000 bytes", error.Message, StringComparison.Ordinal);
+        Assert.Contains("6,000,000 bytes", error.Message, StringComparison.Ordinal);
         Small.Process(TestInputs.Jpeg(1000, 1000, progressive: false, subsample: false), ImageRecipe.Default, TestContext.Current.CancellationToken);
         Small.Process(TestInputs.Jpeg(1000, 1000, progressive: true, subsample: true), ImageRecipe.Default, TestContext.Current.CancellationToken);
     }
@@ -70,7 +70,7 @@ public sealed class DecodeBudgetTests
         var error = Assert.Throws<ImageProcessingException>(() => Small.Probe(TestInputs.Avif(800, 600)));
 
         Assert.Equal(ImageErrorCode.TooManyPixels, error.Code);
-        Assert.Contains("9600000 bytes", error.Message, StringComparison.Ordinal);
+        Assert.Contains("9,600,000 bytes", error.Message, StringComparison.Ordinal);
         Small.Process(TestInputs.Avif(400, 300), ImageRecipe.Default, TestContext.Current.CancellationToken);
     }
 
