@@ -1,12 +1,6 @@
-using ImagePipeline.Core;
 using ImagePipeline.Core.Catalog;
-using ImagePipeline.Core.Events;
 using ImagePipeline.Core.Imaging;
-using ImagePipeline.Core.Services;
 using ImagePipeline.Core.Storage;
-using ImagePipeline.Local.Pipeline;
-using ImagePipeline.Testing;
-using Microsoft.Data.Sqlite;
 using Microsoft.Extensions.Logging;
 
 namespace ImagePipeline.Local.Tests;
@@ -17,12 +11,7 @@ namespace ImagePipeline.Local.Tests;
 /// </summary>
 public sealed class StageDispatcherLoggingTests : IDisposable
 {
-    private static readonly byte[] Bytes = "original bytes"u8.ToArray();
-    private readonly TempDirectory _folder = new();
-    private readonly InMemoryCatalog _catalog = new();
-    private readonly InMemoryObjectStore _store = new(TimeProvider.System);
-    private readonly FakeImageEngine _engine = new();
-    private readonly CapturingLogger<StageDispatcher> _log = new();
+    private readonly DispatcherRig _rig = new();
 
     private static CancellationToken Token => TestContext.Current.CancellationToken;
 
@@ -44,7 +33,7 @@ public sealed class StageDispatcherLoggingTests : IDisposable
     [InlineData(ImageErrorCode.TooManyPixels, "too_many_pixels")]
     public async Task UsersFileCannotBeProcessed_LoggedAsWarningWithItsCode(ImageErrorCode code, string wire)
     {
-        _engine.FailWith = new ImageProcessingException(code, "Not processable.");
+        _rig.Engine.FailWith = new ImageProcessingException(code, "Not processable.");
 
         var entry = await RunOneAsync(maxAttempts: 5);
 
@@ -56,7 +45,7 @@ public sealed class StageDispatcherLoggingTests : IDisposable
     [Fact]
     public async Task InternalFailureOnTheLastAttempt_LoggedAsErrorWithInternal()
     {
-        _store.FailReadsWith = new TransientStorageException("disk unavailable");
+        _rig.Store.FailReadsWith = new TransientStorageException("disk unavailable");
 
         var entry = await RunOneAsync(maxAttempts: 1);
 
@@ -67,7 +56,7 @@ public sealed class StageDispatcherLoggingTests : IDisposable
     [Fact]
     public async Task TransientFailureBeforeTheLastAttempt_LoggedAsWarning()
     {
-        _store.FailReadsWith = new TransientStorageException("disk unavailable");
+        _rig.Store.FailReadsWith = new TransientStorageException("disk unavailable");
 
         var entry = await RunOneAsync(maxAttempts: 5);
 
@@ -76,49 +65,14 @@ public sealed class StageDispatcherLoggingTests : IDisposable
         Assert.False(entry.Properties.ContainsKey("ErrorCode"));
     }
 
-    /// <summary>Queues one uploaded image for the resize stage, runs the dispatcher until it logged its report, and returns that entry.</summary>
+    /// <summary>Runs one uploaded image through the resize stage and returns its one report.</summary>
     private async Task<CapturedEntry> RunOneAsync(int maxAttempts)
     {
-        var clock = TimeProvider.System;
-        var record = _catalog.Put(new ImageRecord
-        {
-            Id = ImageIds.New(clock), OwnerId = "local", FileName = "a.jpg", ContentType = "image/jpeg", DeclaredBytes = Bytes.Length,
-            CreatedAt = clock.GetUtcNow(), UpdatedAt = clock.GetUtcNow(), ExpiresAt = clock.GetUtcNow().AddHours(24),
-        });
-        var key = ObjectKeys.Original(record.Id);
-        var etag = _store.PutOriginal(key, Bytes);
-        var body = S3EventParser.Serialize(new ObjectCreated("local-originals", key, Bytes.Length, etag, "1"), clock.GetUtcNow());
-
-        var outbox = new Outbox(_folder.Combine("queue.db"), clock);
-        var processor = new StageProcessor(_catalog, _store, _engine, new PipelineOptions { CursorKey = new byte[32], MaxAttempts = maxAttempts }, clock);
-        using var dispatcher = new StageDispatcher(
-            outbox, processor, new DispatcherOptions { Concurrency = 1, MaxAttempts = maxAttempts, RetryDelay = TimeSpan.FromMinutes(1) }, _log);
-        await outbox.EnqueueAsync(key, body, [Stage.Resize], Token);
-        await dispatcher.StartAsync(Token);
-        try
-        {
-            using var timeout = CancellationTokenSource.CreateLinkedTokenSource(Token);
-            timeout.CancelAfter(TimeSpan.FromSeconds(30));
-            while (!_log.Entries.Any(IsReport))
-            {
-                await Task.Delay(20, timeout.Token);
-            }
-        }
-        finally
-        {
-            await dispatcher.StopAsync(CancellationToken.None);
-        }
-
-        return Assert.Single(_log.Entries, IsReport);
-
-        static bool IsReport(CapturedEntry e) => e.Template.StartsWith("Stage {Stage} {Outcome}", StringComparison.Ordinal);
+        await _rig.RunAsync([Stage.Resize], maxAttempts, Token);
+        return Assert.Single(_rig.Reports);
     }
 
-    public void Dispose()
-    {
-        SqliteConnection.ClearAllPools();
-        _folder.Dispose();
-    }
+    public void Dispose() => _rig.Dispose();
 }
 
 /// <summary>One captured log call: its level, rendered message, template and named values.</summary>
