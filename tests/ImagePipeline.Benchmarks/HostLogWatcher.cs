@@ -227,8 +227,9 @@ internal sealed partial class HostLogWatcher : IDisposable
         }
     }
 
-    // "Stage resize done image 0193… code  in 812 ms, 123456 bytes, attempt 1: Recorded."
-    [GeneratedRegex(@"Stage (?<stage>\S+) (?<outcome>\S+) image (?<id>[0-9a-fA-F-]{36}) code \S* ?in (?<ms>\d+) ms", RegexOptions.CultureInvariant)]
+    // "Stage resize done image 0193… in 812 ms, 123456 bytes, attempt 1: Recorded." or, for a failure,
+    // "Stage resize failed image 0193… with corrupt_image in 812 ms, attempt 1: …".
+    [GeneratedRegex(@"Stage (?<stage>\S+) (?<outcome>\S+) image (?<id>[0-9a-fA-F-]{36}) (?:with \S+ )?in (?<ms>\d+) ms", RegexOptions.CultureInvariant)]
     private static partial Regex StageLine();
 
     private sealed class ImageLog

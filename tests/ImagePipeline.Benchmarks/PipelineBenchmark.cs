@@ -993,7 +993,7 @@ internal sealed partial class PipelineBenchmark(PipelineModeOptions options, Tex
             yield return $"retried attempts: {_retries}";
         }
 
-        [GeneratedRegex(@"Stage (?<stage>\S+) (?<outcome>\S+) image \S+ code \S* in (?<ms>\d+) ms, \d+ bytes, attempt (?<attempt>\d+)", RegexOptions.CultureInvariant)]
+        [GeneratedRegex(@"Stage (?<stage>\S+) (?<outcome>\S+) image \S+ (?:with \S+ )?in (?<ms>\d+) ms, (?:\d+ bytes, )?attempt (?<attempt>\d+)", RegexOptions.CultureInvariant)]
         private static partial Regex StageLine();
     }
 }
