@@ -339,7 +339,7 @@ internal sealed class LambdaBenchmark(LambdaModeOptions options, TextWriter outp
         var artifacts = Path.Combine(options.OutputDirectory, "build");
         Progress($"publishing the function package into {artifacts} (dotnet publish src/ImagePipeline.Functions -c Release -r linux-x64)...");
         var watch = Stopwatch.StartNew();
-        var folder = await FunctionPackage.PublishAsync(RepoRoot.Find(), artifacts, CancellationToken.None);
+        var folder = await FunctionPackage.PublishAsync(RepoRoot.Find(), artifacts, FunctionPackageKind.Aot, CancellationToken.None);
         Progress($"published in {watch.Elapsed.TotalSeconds:0} s");
         return folder;
     }
