@@ -304,6 +304,12 @@ internal static partial class ClientOptions
         return new string(chars);
     }
 
+    /// <summary>
+    /// A message (the API's, an exception's) to be set inside a sentence of our own: cleaned and without its final full
+    /// stop, so "(…tiff)." in ")." does not end as "…tiff).).".
+    /// </summary>
+    public static string Clause(string? text) => Clean(text).TrimEnd().TrimEnd('.');
+
     private static string Shorten(string text) => Clean(text.Length <= 60 ? text : text[..60] + "…");
 
     [GeneratedRegex(@"^(?<part>\d+(?:\.\d+)?(?:ms|[smhd]))+$", RegexOptions.IgnoreCase | RegexOptions.CultureInvariant)]

@@ -55,7 +55,7 @@ internal static partial class DownloadCommand
             {
                 await Console.Error.WriteLineAsync(
                     $"imagepipeline download: image {id} has no renditions: it is {detail.Status}" +
-                    (detail.Error is { } e ? $" ({e.Code}: {ClientOptions.Clean(e.Message)})." : "."));
+                    (detail.Error is { } e ? $" ({e.Code}: {ClientOptions.Clause(e.Message)})." : "."));
                 return ExitCodes.SomeFailed;
             }
 

@@ -55,7 +55,7 @@ internal static class ListCommand
     /// <summary>The page as a table: id, file, status, created.</summary>
     public static TextTable Table(ImagePage page)
     {
-        var table = new TextTable("id", "file", "status", "created") { NoWrap = { 0, 2, 3 } };
+        var table = new TextTable(("id", ColumnKind.Code), ("file", ColumnKind.Name), ("status", ColumnKind.Code), ("created", ColumnKind.Code));
         foreach (var item in page.Items)
         {
             table.Add(item.Id, item.FileName, item.Status, ClientOptions.Time(item.CreatedAt));

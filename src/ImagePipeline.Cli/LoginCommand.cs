@@ -71,7 +71,7 @@ internal static class LoginCommand
             }
             catch (ApiProblemException e)
             {
-                return Fail($"the API at {api} does not say how to sign in (GET /v1/config: {e.Message}); is --api the right URL?");
+                return Fail($"the API at {api} does not say how to sign in (GET /v1/config: {ClientOptions.Clause(e.Message)}); is --api the right URL?");
             }
 
             if (config.Auth is not { } auth)
@@ -213,7 +213,7 @@ internal static class LoginCommand
         catch (CallbackPortException e)
         {
             var port = e.Port.ToString(CultureInfo.InvariantCulture);
-            error = $"{e.Message}. The sign-in comes back to {redirectUri}; stop the program using port {port} and try again" +
+            error = $"{ClientOptions.Clause(e.Message)}. The sign-in comes back to {redirectUri}; stop the program using port {port} and try again" +
                 (announcedPort
                     ? ", or pass --callback-port N for a port whose redirect http://localhost:N/callback the identity provider also accepts."
                     : ".");

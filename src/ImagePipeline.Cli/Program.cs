@@ -1,4 +1,5 @@
 using System.CommandLine;
+using System.CommandLine.Invocation;
 using ImagePipeline.Cli;
 using ImagePipeline.Hosting;
 
@@ -16,4 +17,8 @@ root.Subcommands.Add(WatchCommand.Create());
 root.Subcommands.Add(ReprocessCommand.Create());
 root.Subcommands.Add(LoginCommand.Create());
 root.Subcommands.Add(LogoutCommand.Create());
-return await root.Parse(args).InvokeAsync();
+
+// With an action of its own the root no longer reports "Required command was not provided." next to every other error.
+root.SetAction(_ => UsageErrors.NoCommand(root));
+var parse = root.Parse(args);
+return parse.Action is ParseErrorAction ? UsageErrors.Report(parse, Console.Error) : await parse.InvokeAsync();

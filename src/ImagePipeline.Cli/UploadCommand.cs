@@ -95,6 +95,18 @@ internal static class UploadCommand
         return await run.ExecuteAsync(cancellationToken);
     }
 
+    /// <summary>The summary a terminal gets once every file has ended: file (folders elided), status, image id, reason.</summary>
+    public static TextTable SummaryTable(IEnumerable<UploadOutcome> outcomes)
+    {
+        var table = new TextTable(("file", ColumnKind.Name), ("status", ColumnKind.Code), ("imageId", ColumnKind.Code), ("reason", ColumnKind.Text));
+        foreach (var outcome in outcomes)
+        {
+            table.Add(TextTable.ShortPath(outcome.File), outcome.Status, outcome.ImageId ?? "-", outcome.Error is { } e ? $"{e.Code}: {e.Message}" : "");
+        }
+
+        return table;
+    }
+
     /// <summary>Bytes sent of the total, or files done of the total for the processing bar.</summary>
     private sealed class AmountColumn : ProgressColumn
     {
@@ -203,13 +215,7 @@ internal static class UploadCommand
             }
             else if (_terminal)
             {
-                var table = new TextTable("file", "imageId", "status", "reason") { NoWrap = { 1, 2 } };
-                foreach (var outcome in outcomes)
-                {
-                    table.Add(outcome.File, outcome.ImageId ?? "-", outcome.Status, outcome.Error is { } e ? $"{e.Code}: {e.Message}" : "");
-                }
-
-                table.Write(terminal: true, (_, column, cell) => column == 2 ? TextTable.StatusMarkup(cell) : null);
+                SummaryTable(outcomes).Write(terminal: true, (_, column, cell) => column == 1 ? TextTable.StatusMarkup(cell) : null);
             }
 
             var expected = wait ? Ready : Uploaded;

@@ -90,7 +90,7 @@ internal static class WatchCommand
         catch (Exception e) when (e is ApiConnectionException or ApiProblemException && e is not ApiSignInException)
         {
             // A refused sign-in does not mend itself: it ends the command like a first failure (exit 1, "run imagepipeline login").
-            return (null, e.Message + " (retrying)");
+            return (null, ClientOptions.Clause(e.Message) + " (retrying)");
         }
     }
 
@@ -98,7 +98,7 @@ internal static class WatchCommand
     {
         var title = new Markup(
             $"[bold]{Markup.Escape(ClientOptions.Time(DateTimeOffset.UtcNow))}[/]  {page.Items.Count} image(s) at {Markup.Escape(client.Display)}  [grey](Ctrl+C to stop)[/]");
-        var table = ListCommand.Table(page).ToSpectre((_, column, cell) => column == 2 ? TextTable.StatusMarkup(cell) : null);
+        var table = ListCommand.Table(page).ToSpectre(AnsiConsole.Profile.Width, (_, column, cell) => column == 2 ? TextTable.StatusMarkup(cell) : null);
         return error is null
             ? new Rows(title, table)
             : new Rows(title, new Markup($"[red]{Markup.Escape(ClientOptions.Clean(error))}[/]"), table);

@@ -144,7 +144,7 @@ public sealed record ThumbnailInfo(int Width, int Height, string Format, long By
 public sealed record ErrorInfo(string Code, string Message);
 
 /// <summary>An RFC 9457 problem detail (<c>application/problem+json</c>).</summary>
-/// <param name="Type">A URI naming the problem type (<see cref="ProblemTypes"/>), or <c>about:blank</c>.</param>
+/// <param name="Type">A URI naming the problem type (one of <see cref="ProblemTypes"/>).</param>
 /// <param name="Title">A short summary.</param>
 /// <param name="Status">The HTTP status code.</param>
 /// <param name="Detail">An explanation of this occurrence.</param>

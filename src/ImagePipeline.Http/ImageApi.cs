@@ -103,13 +103,13 @@ public sealed class ImageApi
         {
             _onError?.Invoke(request, e);
             return ApiResponse.Problem(
-                new ApiProblem(ProblemTypes.Blank, "Service Unavailable", 503, "The service is busy; retry shortly."),
+                new ApiProblem(ProblemTypes.Unavailable, "Service Unavailable", 503, "The service is busy; retry shortly."),
                 [new("Retry-After", "1")]);
         }
         catch (Exception e)
         {
             _onError?.Invoke(request, e);
-            return ApiResponse.Problem(new ApiProblem(ProblemTypes.Blank, "Internal Server Error", 500, "The request failed on our side."));
+            return ApiResponse.Problem(new ApiProblem(ProblemTypes.Internal, "Internal Server Error", 500, "The request failed on our side."));
         }
     }
 
@@ -211,7 +211,7 @@ public sealed class ImageApi
         if (request.Body.Length > MaxRequestBodyBytes)
         {
             return ApiResponse.Problem(new ApiProblem(
-                ProblemTypes.Blank, "Content Too Large", 413, $"The request body is over {MaxRequestBodyBytes} bytes."));
+                ProblemTypes.TooLarge, "Content Too Large", 413, $"The request body is over {MaxRequestBodyBytes} bytes."));
         }
 
         if (!HasJsonContentType(request))
@@ -351,7 +351,7 @@ public sealed class ImageApi
     private static bool HasJsonContentType(ApiRequest request) => request.Header("Content-Type") is { } mediaType && IsJson(mediaType);
 
     private static ApiResponse NotJson(string detail) =>
-        ApiResponse.Problem(new ApiProblem(ProblemTypes.Blank, "Unsupported Media Type", 415, detail));
+        ApiResponse.Problem(new ApiProblem(ProblemTypes.UnsupportedMediaType, "Unsupported Media Type", 415, detail));
 
     private static bool IsJson(string mediaType)
     {
@@ -364,11 +364,11 @@ public sealed class ImageApi
         ApiResponse.Problem(new ApiProblem(ProblemTypes.InvalidRequest, "Invalid upload request", 400, detail));
 
     private static ApiResponse UnknownRoute(ApiRequest request) =>
-        ApiResponse.Problem(new ApiProblem(ProblemTypes.Blank, "Not Found", 404, $"No resource at '{Shorten(request.Path)}'."));
+        ApiResponse.Problem(new ApiProblem(ProblemTypes.NotFound, "Not Found", 404, $"No resource at '{Shorten(request.Path)}'."));
 
     private static ApiResponse MethodNotAllowed(ApiRequest request, string allow) =>
         ApiResponse.Problem(
-            new ApiProblem(ProblemTypes.Blank, "Method Not Allowed", 405, $"{Shorten(request.Method)} is not allowed here; allowed: {allow}."),
+            new ApiProblem(ProblemTypes.MethodNotAllowed, "Method Not Allowed", 405, $"{Shorten(request.Method)} is not allowed here; allowed: {allow}."),
             [new("Allow", allow)]);
 
     // Echoed client input stays short.

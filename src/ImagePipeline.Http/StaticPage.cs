@@ -137,14 +137,14 @@ public sealed partial class StaticPage
         var path = request.Path == "/" ? "/index.html" : request.Path;
         if (!_files.TryGetValue(path, out var file))
         {
-            return WithHeaders(ApiResponse.Problem(new ApiProblem(ProblemTypes.Blank, "Not Found", 404, "There is no such page or file.")));
+            return WithHeaders(ApiResponse.Problem(new ApiProblem(ProblemTypes.NotFound, "Not Found", 404, "There is no such page or file.")));
         }
 
         var head = request.Method == "HEAD";
         if (!head && request.Method != "GET")
         {
             return WithHeaders(ApiResponse.Problem(
-                new ApiProblem(ProblemTypes.Blank, "Method Not Allowed", 405, $"The page's files answer GET and HEAD, not {Shorten(request.Method)}."),
+                new ApiProblem(ProblemTypes.MethodNotAllowed, "Method Not Allowed", 405, $"The page's files answer GET and HEAD, not {Shorten(request.Method)}."),
                 [new("Allow", "GET, HEAD")]));
         }
 

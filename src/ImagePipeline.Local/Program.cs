@@ -172,8 +172,41 @@ if (switches.AnyOn)
     }
 }
 
-await app.RunAsync();
+// Another process (often a host started earlier) listening there gets one clear line, not the web server's stack trace.
+if (!PortIsFree(settings.Url))
+{
+    await Console.Error.WriteLineAsync(AddressInUse(settings.Url));
+    return 1;
+}
+
+try
+{
+    await app.RunAsync();
+}
+catch (IOException e) when (e.InnerException is Microsoft.AspNetCore.Connections.AddressInUseException)
+{
+    // Taken between the check and the bind.
+    await Console.Error.WriteLineAsync(AddressInUse(settings.Url));
+    return 1;
+}
+
 return 0;
 
-/// <summary>The entry point, visible to tests.</summary>
-public partial class Program;
+static string AddressInUse(Uri url) =>
+    $"imagepipeline-local: {url} is already in use by another program (another ImagePipeline host?). Stop it, or choose another address with --urls http://127.0.0.1:PORT.";
+
+static bool PortIsFree(Uri url)
+{
+    var address = System.Net.IPAddress.TryParse(url.Host.Trim('[', ']'), out var ip) ? ip : System.Net.IPAddress.Loopback;
+    try
+    {
+        var probe = new System.Net.Sockets.TcpListener(address, url.Port);
+        probe.Start();
+        probe.Stop();
+        return true;
+    }
+    catch (System.Net.Sockets.SocketException e) when (e.SocketErrorCode == System.Net.Sockets.SocketError.AddressAlreadyInUse)
+    {
+        return false;
+    }
+}

@@ -55,7 +55,12 @@ internal static class CliRunner
         string? workingDirectory = null)
     {
         var args = arguments.ToList();
-        var start = StartInfo(args, environment, workingDirectory);
+        return await RunAsync(StartInfo(args, environment, workingDirectory), args, timeout);
+    }
+
+    /// <summary>Runs a prepared start (e.g. another copy of the CLI) the same way; <paramref name="args"/> are for reports.</summary>
+    public static async Task<CliResult> RunAsync(ProcessStartInfo start, IReadOnlyList<string> args, TimeSpan? timeout = null)
+    {
         var limit = timeout ?? DefaultTimeout;
         var stopwatch = Stopwatch.StartNew();
         using var process = Process.Start(start) ?? throw new InvalidOperationException("Could not start " + start.FileName);

@@ -308,6 +308,23 @@ public sealed class ClientCommandTests(ApiHost host)
     }
 
     [Fact]
+    public async Task Download_FailedImage_ExitsTwoNamingItsErrorWithSinglePunctuation()
+    {
+        var upload = (await host.BrokenUploadAsync()).AssertExitCode(2);
+        var id = Text(UploadOutcomesByName(upload)["broken-text.jpg"], "imageId");
+        using var temp = new TempDirectory();
+
+        var run = await host.RunAsync(["download", id], temp.Path);
+
+        run.AssertExitCode(2);
+        var message = run.Stderr.Trim();
+        Assert.StartsWith($"imagepipeline download: image {id} has no renditions: it is failed (unsupported_format: The file is not an image", message, StringComparison.Ordinal);
+        Assert.EndsWith(")).", message, StringComparison.Ordinal); // the message's own "(…, tiff)" inside ours
+        Assert.DoesNotContain(".)", message, StringComparison.Ordinal);
+        Assert.Empty(Directory.GetFiles(temp.Path));
+    }
+
+    [Fact]
     public async Task Delete_RemovesTheImage_ThenShowAndDeleteExitTwo()
     {
         var upload = await host.RunAsync(["upload", Samples.PathOf("tiny.jpg"), "--json"]);

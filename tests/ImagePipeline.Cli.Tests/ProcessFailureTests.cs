@@ -35,6 +35,16 @@ public sealed class ProcessFailureTests(SampleRuns runs)
     }
 
     [Fact]
+    public void ProcessJson_PixelBomb_MessageGroupsTheDigitsOfLargeNumbers()
+    {
+        var outcome = Assert.Contains(Samples.PathOf("bomb-120mp.png"), OutcomesByInput(runs.Broken));
+
+        Assert.Equal(
+            "The image is 12000x10000 = 120,000,000 pixels; the limit is 100,000,000.",
+            Text(outcome["error"]!.AsObject(), "message"));
+    }
+
+    [Fact]
     public async Task Process_MixedInputsWithoutJson_ExitsTwoAndNamesEachFailureWithItsCodeOnStderr()
     {
         using var temp = new TempDirectory();
@@ -72,7 +82,7 @@ public sealed class ProcessFailureTests(SampleRuns runs)
         var outcome = Assert.Single(OutcomesByInput(run)).Value;
         var error = outcome["error"]!.AsObject();
         Assert.Equal("too_large", Text(error, "code"));
-        Assert.Contains(FiftyMiB.ToString(System.Globalization.CultureInfo.InvariantCulture), Text(error, "message"), StringComparison.Ordinal);
+        Assert.Contains("the limit is 52,428,800 bytes", Text(error, "message"), StringComparison.Ordinal);
     }
 
     [Fact]

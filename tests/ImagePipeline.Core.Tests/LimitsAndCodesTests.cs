@@ -12,7 +12,7 @@ public sealed class LimitsAndCodesTests
         var error = Assert.Throws<ImageProcessingException>(() => limits.EnsurePixelsAllowed(65535, 65535, 1));
 
         Assert.Equal(ImageErrorCode.TooManyPixels, error.Code);
-        Assert.Contains("4294836225", error.Message);
+        Assert.Contains("4,294,836,225 pixels", error.Message);
     }
 
     [Fact]

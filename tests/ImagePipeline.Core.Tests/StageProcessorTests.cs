@@ -46,6 +46,7 @@ public sealed partial class StageProcessorTests
         var thumbnail = await _processor.ProcessEventAsync(Stage.Thumbnail, created, 1, Token);
 
         Assert.Equal(("done", "done"), (resize.Outcome, thumbnail.Outcome));
+        Assert.Equal((StageSeverity.Routine, StageSeverity.Routine), (resize.Severity, thumbnail.Severity));
         var stored = _catalog.Find(record.Id)!;
         Assert.Equal(ImageStatus.Ready, stored.Status);
         Assert.Null(stored.ExpiresAt);
@@ -67,7 +68,7 @@ public sealed partial class StageProcessorTests
 
         var again = await _processor.ProcessEventAsync(Stage.Resize, created, 1, Token);
 
-        Assert.Equal((StageDisposition.Acknowledge, "duplicate"), (again.Disposition, again.Outcome));
+        Assert.Equal((StageDisposition.Acknowledge, "duplicate", StageSeverity.Routine), (again.Disposition, again.Outcome, again.Severity));
         Assert.Equal(calls, _engine.Calls);
         Assert.Equal(before, _catalog.Find(record.Id));
     }
@@ -119,6 +120,7 @@ public sealed partial class StageProcessorTests
         var report = await _processor.ProcessEventAsync(Stage.Resize, created, 1, Token);
 
         Assert.Equal((StageDisposition.Acknowledge, "failed", "corrupt_image"), (report.Disposition, report.Outcome, report.ErrorCode));
+        Assert.Equal(StageSeverity.FileRejected, report.Severity);
         var stored = _catalog.Find(record.Id)!;
         Assert.Equal(ImageStatus.Failed, stored.Status);
         Assert.Equal(new StageError("corrupt_image", "truncated"), stored.Error);
@@ -135,7 +137,7 @@ public sealed partial class StageProcessorTests
 
         var again = await _processor.ProcessEventAsync(Stage.Resize, created, 1, Token);
 
-        Assert.Equal((StageDisposition.Acknowledge, "duplicate"), (again.Disposition, again.Outcome));
+        Assert.Equal((StageDisposition.Acknowledge, "duplicate", StageSeverity.Routine), (again.Disposition, again.Outcome, again.Severity));
         Assert.Equal(calls, _engine.Calls);
         Assert.Equal(before, _catalog.Find(record.Id));
     }
@@ -148,7 +150,7 @@ public sealed partial class StageProcessorTests
 
         var report = await _processor.ProcessEventAsync(Stage.Resize, created with { Size = _options.Limits.MaxBytes + 1 }, 1, Token);
 
-        Assert.Equal(("failed", "too_large"), (report.Outcome, report.ErrorCode));
+        Assert.Equal(("failed", "too_large", StageSeverity.FileRejected), (report.Outcome, report.ErrorCode, report.Severity));
         Assert.Equal("too_large", _catalog.Find(record.Id)!.ResizeError!.Code);
     }
 
@@ -160,7 +162,7 @@ public sealed partial class StageProcessorTests
 
         var report = await _processor.ProcessEventAsync(Stage.Resize, created, _options.MaxAttempts - 1, Token);
 
-        Assert.Equal((StageDisposition.Retry, "retry"), (report.Disposition, report.Outcome));
+        Assert.Equal((StageDisposition.Retry, "retry", StageSeverity.Transient), (report.Disposition, report.Outcome, report.Severity));
         Assert.Equal(StageState.Pending, _catalog.Find(record.Id)!.ResizeState);
     }
 
@@ -173,6 +175,7 @@ public sealed partial class StageProcessorTests
         var report = await _processor.ProcessEventAsync(Stage.Thumbnail, created, _options.MaxAttempts, Token);
 
         Assert.Equal((StageDisposition.Acknowledge, "gave-up", "internal"), (report.Disposition, report.Outcome, report.ErrorCode));
+        Assert.Equal(StageSeverity.Fault, report.Severity);
         Assert.Equal(ImageStatus.Failed, _catalog.Find(record.Id)!.Status);
     }
 
@@ -206,7 +209,7 @@ public sealed partial class StageProcessorTests
     {
         var report = Assert.Single(await _processor.ProcessMessageAsync(Stage.Resize, "{not json", 1, Token));
 
-        Assert.Equal((StageDisposition.Acknowledge, "malformed"), (report.Disposition, report.Outcome));
+        Assert.Equal((StageDisposition.Acknowledge, "malformed", StageSeverity.Fault), (report.Disposition, report.Outcome, report.Severity));
     }
 
     [Fact]

@@ -67,12 +67,14 @@ public sealed class DeadLetterFunctionIntegrationTests(AotPackage package, AwsEm
         var metric = Assert.Single(metrics);
         Assert.Equal(("deadletter", "resize", 1.0), (metric.GetProperty("Function").GetString(), metric.GetProperty("Stage").GetString(), metric.GetProperty(DeadLetterFunction.RecordedMetric).GetDouble()));
         Assert.Equal("ImagePipeline", metric.GetProperty("_aws").GetProperty("CloudWatchMetrics")[0].GetProperty("Namespace").GetString());
-        // The invocation's error lines (the loop's own "Runtime API went away" at the stop is not one of them).
+        // The invocation's error lines (the loop's own "Runtime API went away" at the stop is not one of them): the
+        // failure recorded, the unreadable message dropped, the message from a queue that is no dead-letter queue.
         var errors = function.JsonLines
             .Where(l => l.TryGetProperty("level", out var level) && level.GetString() == "Error" && l.TryGetProperty("requestId", out var id) && id.GetString() == result.RequestId)
             .ToList();
-        Assert.Equal(2, errors.Count);
+        Assert.Equal(3, errors.Count);
         Assert.Contains(errors, e => e.GetProperty("message").GetString()!.Contains("gave-up", StringComparison.Ordinal));
+        Assert.Contains(errors, e => e.GetProperty("message").GetString()!.Contains("malformed", StringComparison.Ordinal));
         Assert.Contains(errors, e => e.GetProperty("message").GetString()!.Contains("not-a-dead-letter-queue", StringComparison.Ordinal));
         Assert.DoesNotContain(function.JsonLines, l => l.TryGetProperty("ImagesProcessed", out _) || l.TryGetProperty("ImagesFailed", out _));
     }

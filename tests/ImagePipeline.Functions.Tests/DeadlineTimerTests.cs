@@ -25,16 +25,29 @@ public sealed class DeadlineTimerTests
     }
 
     [Fact]
-    public async Task Start_RealClock_TokenFiresBeforeTheDeadline()
+    public void Start_InjectedClock_TimerDueAtTheDeadlineLessTheMarginCancelsTheToken()
     {
-        var deadline = DateTimeOffset.UtcNow.AddMilliseconds(400);
+        var clock = new ManualTimers(Now);
 
-        using var source = DeadlineTimer.Start(deadline, TimeProvider.System, TimeSpan.FromMilliseconds(150));
-        // Bounded: a token that never fires fails the test with a TimeoutException instead of hanging the run.
-        await Task.Delay(Timeout.Infinite, source.Token).ContinueWith(_ => { }, TaskScheduler.Default).WaitAsync(TimeSpan.FromSeconds(5), TestContext.Current.CancellationToken);
+        using var source = DeadlineTimer.Start(Now.AddSeconds(30), clock, TimeSpan.FromMilliseconds(750));
+
+        var timer = Assert.Single(clock.Timers);
+        Assert.Equal(TimeSpan.FromMilliseconds(29_250), timer.DueTime);
+        Assert.False(source.IsCancellationRequested);
+        timer.Fire();
+        Assert.True(source.IsCancellationRequested);
+    }
+
+    [Fact]
+    public async Task Start_SystemClock_TokenFires()
+    {
+        using var source = DeadlineTimer.Start(DateTimeOffset.UtcNow.AddMilliseconds(400), TimeProvider.System, TimeSpan.FromMilliseconds(150));
+
+        // When it fires is the test above's (a loaded machine may run the callback late); here only that it does, bounded so a
+        // token that never fires fails with a TimeoutException instead of hanging the run.
+        await Task.Delay(Timeout.Infinite, source.Token).ContinueWith(_ => { }, TaskScheduler.Default).WaitAsync(TimeSpan.FromSeconds(30), TestContext.Current.CancellationToken);
 
         Assert.True(source.IsCancellationRequested);
-        Assert.True(DateTimeOffset.UtcNow < deadline, "the token must fire before the deadline, leaving the margin to reply");
     }
 
     [Fact]
@@ -46,5 +59,39 @@ public sealed class DeadlineTimerTests
         clock.Advance(TimeSpan.FromSeconds(4));
 
         Assert.Equal(TimeSpan.FromSeconds(6), context.Remaining);
+    }
+
+    /// <summary>A clock that stands still and runs its timers only when the test fires them.</summary>
+    private sealed class ManualTimers(DateTimeOffset now) : TimeProvider
+    {
+        public List<ManualTimer> Timers { get; } = [];
+
+        public override DateTimeOffset GetUtcNow() => now;
+
+        public override ITimer CreateTimer(TimerCallback callback, object? state, TimeSpan dueTime, TimeSpan period)
+        {
+            var timer = new ManualTimer(() => callback(state)) { DueTime = dueTime };
+            Timers.Add(timer);
+            return timer;
+        }
+    }
+
+    private sealed class ManualTimer(Action fire) : ITimer
+    {
+        public TimeSpan DueTime { get; set; }
+
+        public void Fire() => fire();
+
+        public bool Change(TimeSpan dueTime, TimeSpan period)
+        {
+            DueTime = dueTime;
+            return true;
+        }
+
+        public void Dispose()
+        {
+        }
+
+        public ValueTask DisposeAsync() => ValueTask.CompletedTask;
     }
 }

@@ -189,4 +189,55 @@ public sealed class StageFunctionTests
         Assert.Equal(StageState.Failed, record.StateOf(Stage.Resize));
         Assert.Equal("internal", record.ResizeError!.Code);
     }
+
+    /// <summary>The one line the function logged for the stage's report.</summary>
+    private JsonElement StageLine() =>
+        Assert.Single(Lines(), l => l.TryGetProperty("messageTemplate", out var t) && t.GetString()!.StartsWith("Stage {Stage}", StringComparison.Ordinal));
+
+    [Fact]
+    public async Task Handle_StageDone_LoggedAsInformationWithoutACode()
+    {
+        var (_, body) = Uploaded();
+
+        await _function.HandleAsync(Batch(("m1", body, 1)), Context(TimeSpan.FromMinutes(1)));
+
+        var line = StageLine();
+        Assert.Equal("Information", line.GetProperty("level").GetString());
+        Assert.False(line.GetProperty("properties").TryGetProperty("ErrorCode", out _), "A success names no error code.");
+        Assert.DoesNotContain("code", line.GetProperty("message").GetString(), StringComparison.OrdinalIgnoreCase);
+        Assert.StartsWith("Stage resize done image ", line.GetProperty("message").GetString(), StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task Handle_UsersFileCannotBeProcessed_LoggedAsWarningWithItsCode()
+    {
+        var (_, body) = Uploaded();
+        _engine.FailWith = new Core.Imaging.ImageProcessingException(Core.Imaging.ImageErrorCode.CorruptImage, "The file is damaged.");
+
+        var response = await _function.HandleAsync(Batch(("m1", body, 1)), Context(TimeSpan.FromMinutes(1)));
+
+        Assert.Empty(Failures(response));
+        var line = StageLine();
+        Assert.Equal("Warning", line.GetProperty("level").GetString());
+        Assert.Equal("corrupt_image", line.GetProperty("properties").GetProperty("ErrorCode").GetString());
+        Assert.Contains("failed image", line.GetProperty("message").GetString(), StringComparison.Ordinal);
+        Assert.Contains("with corrupt_image", line.GetProperty("message").GetString(), StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task Handle_TransientFailures_WarningWhileRetriedErrorOnceRecordedInternal()
+    {
+        var (_, body) = Uploaded();
+        _store.FailReadsWith = new TransientStorageException("S3 throttled");
+
+        await _function.HandleAsync(Batch(("m1", body, MaxReceives - 1)), Context(TimeSpan.FromMinutes(1)));
+        var retried = StageLine();
+        _output.GetStringBuilder().Clear();
+        await _function.HandleAsync(Batch(("m1", body, MaxReceives)), Context(TimeSpan.FromMinutes(1)));
+        var gaveUp = StageLine();
+
+        Assert.Equal(("retry", "Warning"), (retried.GetProperty("properties").GetProperty("Outcome").GetString(), retried.GetProperty("level").GetString()));
+        Assert.Equal(("gave-up", "Error"), (gaveUp.GetProperty("properties").GetProperty("Outcome").GetString(), gaveUp.GetProperty("level").GetString()));
+        Assert.Equal("internal", gaveUp.GetProperty("properties").GetProperty("ErrorCode").GetString());
+    }
 }

@@ -117,9 +117,27 @@ public sealed class HealthAndOpenApiTests
         var documented = OpenApiChecker.Schema("Problem").GetProperty("properties").GetProperty("type").GetProperty("enum")
             .EnumerateArray().Select(t => t.GetString());
 
-        Assert.Equal(
-            new[] { ProblemTypes.InvalidRequest, ProblemTypes.Unauthorized, ProblemTypes.NotFound, ProblemTypes.NotReady, ProblemTypes.TooLarge, ProblemTypes.UnsupportedMediaType, ProblemTypes.Blank }.Order(),
-            documented.Order());
+        Assert.Equal(ProblemTypes.All.Order(), documented.Order());
+        Assert.DoesNotContain("about:blank", documented);
+    }
+
+    [Theory]
+    [InlineData(400, ProblemTypes.InvalidRequest)]
+    [InlineData(401, ProblemTypes.Unauthorized)]
+    [InlineData(403, ProblemTypes.Forbidden)]
+    [InlineData(404, ProblemTypes.NotFound)]
+    [InlineData(405, ProblemTypes.MethodNotAllowed)]
+    [InlineData(408, ProblemTypes.InvalidRequest)]
+    [InlineData(413, ProblemTypes.TooLarge)]
+    [InlineData(415, ProblemTypes.UnsupportedMediaType)]
+    [InlineData(431, ProblemTypes.InvalidRequest)]
+    [InlineData(500, ProblemTypes.Internal)]
+    [InlineData(503, ProblemTypes.Unavailable)]
+    [InlineData(505, ProblemTypes.Internal)]
+    public void ForStatus_StatusTheWebServerAnswersByItself_IsAProjectType(int status, string type)
+    {
+        Assert.Equal(type, ProblemTypes.ForStatus(status));
+        Assert.Contains(type, ProblemTypes.All);
     }
 
     [Fact]

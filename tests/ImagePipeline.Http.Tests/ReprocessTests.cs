@@ -110,12 +110,12 @@ public sealed class ReprocessTests
         var path = $"/v1/images/{ApiHarness.IdOf(failed)}/reprocess";
 
         var get = await api.GetAsync(path);
-        ApiHarness.AssertProblem(get, 405, ProblemTypes.Blank);
+        ApiHarness.AssertProblem(get, 405, ProblemTypes.MethodNotAllowed);
         Assert.Contains(get.Headers, h => h.Key == "Allow" && h.Value == "POST");
-        ApiHarness.AssertProblem(await api.PostJsonAsync(path, "a=b", "application/x-www-form-urlencoded"), 415, ProblemTypes.Blank);
-        ApiHarness.AssertProblem(await api.PostJsonAsync(path, "{}", contentType: null), 415, ProblemTypes.Blank);
-        ApiHarness.AssertProblem(await api.PostJsonAsync(path, "", contentType: null), 415, ProblemTypes.Blank);
-        ApiHarness.AssertProblem(await api.PostJsonAsync(path, "", contentType: "text/plain"), 415, ProblemTypes.Blank);
+        ApiHarness.AssertProblem(await api.PostJsonAsync(path, "a=b", "application/x-www-form-urlencoded"), 415, ProblemTypes.UnsupportedMediaType);
+        ApiHarness.AssertProblem(await api.PostJsonAsync(path, "{}", contentType: null), 415, ProblemTypes.UnsupportedMediaType);
+        ApiHarness.AssertProblem(await api.PostJsonAsync(path, "", contentType: null), 415, ProblemTypes.UnsupportedMediaType);
+        ApiHarness.AssertProblem(await api.PostJsonAsync(path, "", contentType: "text/plain"), 415, ProblemTypes.UnsupportedMediaType);
         Assert.Empty(api.Queue.Sent);
         Assert.Equal(202, (await api.PostJsonAsync(path, "{}")).Status);
     }

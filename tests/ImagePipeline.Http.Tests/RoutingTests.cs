@@ -32,7 +32,7 @@ public sealed class RoutingTests
 
         var response = await api.GetAsync(path);
 
-        var problem = ApiHarness.AssertProblem(response, 404, ProblemTypes.Blank);
+        var problem = ApiHarness.AssertProblem(response, 404, ProblemTypes.NotFound);
         Assert.Equal("Not Found", problem.GetProperty("title").GetString());
         Assert.Equal(0, api.Catalog.Lookups);
     }
@@ -57,7 +57,7 @@ public sealed class RoutingTests
 
         var response = await api.SendAsync(method, path);
 
-        var problem = ApiHarness.AssertProblem(response, 405, ProblemTypes.Blank);
+        var problem = ApiHarness.AssertProblem(response, 405, ProblemTypes.MethodNotAllowed);
         Assert.Equal("Method Not Allowed", problem.GetProperty("title").GetString());
         Assert.Equal(allow, response.Headers["Allow"]);
         Assert.Equal(0, api.Catalog.Lookups);
@@ -82,7 +82,7 @@ public sealed class RoutingTests
 
         var response = await api.GetAsync($"/v1/images/{SomeId}");
 
-        var problem = ApiHarness.AssertProblem(response, 500, ProblemTypes.Blank);
+        var problem = ApiHarness.AssertProblem(response, 500, ProblemTypes.Internal);
         Assert.Equal("Internal Server Error", problem.GetProperty("title").GetString());
         var text = ApiHarness.Text(response);
         Assert.DoesNotContain("hunter2", text, StringComparison.Ordinal);
@@ -98,7 +98,7 @@ public sealed class RoutingTests
 
         var response = await api.GetAsync("/v1/images");
 
-        ApiHarness.AssertProblem(response, 503, ProblemTypes.Blank);
+        ApiHarness.AssertProblem(response, 503, ProblemTypes.Unavailable);
         Assert.Equal("1", response.Headers["Retry-After"]);
         Assert.Single(api.Errors);
     }

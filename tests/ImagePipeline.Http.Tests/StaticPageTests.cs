@@ -185,7 +185,7 @@ public sealed class StaticPageTests : IDisposable
         {
             var response = Get(page, path, method);
 
-            var problem = ApiHarness.AssertProblem(response, 404, ProblemTypes.Blank);
+            var problem = ApiHarness.AssertProblem(response, 404, ProblemTypes.NotFound);
             Assert.Equal("Not Found", problem.GetProperty("title").GetString());
             Assert.DoesNotContain(Secret, Text(response), StringComparison.Ordinal);
             Assert.Equal("nosniff", response.Headers["X-Content-Type-Options"]);
@@ -215,8 +215,8 @@ public sealed class StaticPageTests : IDisposable
 
         Assert.DoesNotContain("/js/linked.js", page.Paths);
         Assert.DoesNotContain("/app.css", page.Paths);
-        ApiHarness.AssertProblem(Get(page, "/js/linked.js"), 404, ProblemTypes.Blank);
-        ApiHarness.AssertProblem(Get(page, "/app.css"), 404, ProblemTypes.Blank);
+        ApiHarness.AssertProblem(Get(page, "/js/linked.js"), 404, ProblemTypes.NotFound);
+        ApiHarness.AssertProblem(Get(page, "/app.css"), 404, ProblemTypes.NotFound);
     }
 
     [Fact]
@@ -228,7 +228,7 @@ public sealed class StaticPageTests : IDisposable
         var page = StaticPage.Load(Root);
 
         Assert.DoesNotContain(page.Paths, p => p.StartsWith("/js/", StringComparison.Ordinal));
-        ApiHarness.AssertProblem(Get(page, "/js/evil.js"), 404, ProblemTypes.Blank);
+        ApiHarness.AssertProblem(Get(page, "/js/evil.js"), 404, ProblemTypes.NotFound);
     }
 
     [Theory]
@@ -243,7 +243,7 @@ public sealed class StaticPageTests : IDisposable
 
         var response = Get(page, "/index.html", method);
 
-        ApiHarness.AssertProblem(response, 405, ProblemTypes.Blank);
+        ApiHarness.AssertProblem(response, 405, ProblemTypes.MethodNotAllowed);
         Assert.Equal("GET, HEAD", response.Headers["Allow"]);
     }
 

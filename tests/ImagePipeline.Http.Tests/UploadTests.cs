@@ -143,7 +143,7 @@ public sealed class UploadTests
         var response = await api.PostJsonAsync("/v1/uploads", padded);
 
         Assert.Equal(ImageApi.MaxRequestBodyBytes + 1, padded.Length);
-        var problem = ApiHarness.AssertProblem(response, 413, ProblemTypes.Blank);
+        var problem = ApiHarness.AssertProblem(response, 413, ProblemTypes.TooLarge);
         Assert.Equal("Content Too Large", problem.GetProperty("title").GetString());
         Assert.Empty(api.Catalog.Records);
     }
@@ -201,7 +201,7 @@ public sealed class UploadTests
 
         var response = await api.PostJsonAsync("/v1/uploads", ValidBody, contentType);
 
-        ApiHarness.AssertProblem(response, 415, ProblemTypes.Blank);
+        ApiHarness.AssertProblem(response, 415, ProblemTypes.UnsupportedMediaType);
         Assert.Empty(api.Catalog.Records);
     }
 
@@ -213,7 +213,7 @@ public sealed class UploadTests
 
         var response = await api.PostJsonAsync("/v1/uploads", ValidBody, contentType: null);
 
-        ApiHarness.AssertProblem(response, 415, ProblemTypes.Blank);
+        ApiHarness.AssertProblem(response, 415, ProblemTypes.UnsupportedMediaType);
         Assert.Empty(api.Catalog.Records);
     }
 

@@ -25,8 +25,8 @@ public sealed class DecodeBudgetTests
 
         var probed = Assert.Throws<ImageProcessingException>(() => Small.Probe(png));
         Assert.Equal(ImageErrorCode.TooManyPixels, probed.Code);
-        Assert.Contains("6400000 bytes", probed.Message, StringComparison.Ordinal);
-        Assert.Contains($"the limit is {Budget} bytes", probed.Message, StringComparison.Ordinal);
+        Assert.Contains("6,400,000 bytes", probed.Message, StringComparison.Ordinal);
+        Assert.Contains("the limit is 5,500,000 bytes", probed.Message, StringComparison.Ordinal);
 
         // Cut short, the file would be corrupt_image if anything decoded it: it is refused from its header alone.
         var cut = TestInputs.Truncated(png, 0.3);
@@ -45,9 +45,9 @@ public sealed class DecodeBudgetTests
         var error = Assert.Throws<ImageProcessingException>(() => Small.Process(interlaced, ImageRecipe.Default, TestContext.Current.CancellationToken));
 
         Assert.Equal(ImageErrorCode.TooManyPixels, error.Code);
-        Assert.Contains("5638400 bytes", error.Message, StringComparison.Ordinal);
+        Assert.Contains("5,638,400 bytes", error.Message, StringComparison.Ordinal);
         Assert.Contains("interlaced", error.Message, StringComparison.Ordinal);
-        Assert.Contains($"the limit is {Budget} bytes", error.Message, StringComparison.Ordinal);
+        Assert.Contains("the limit is 5,500,000 bytes", error.Message, StringComparison.Ordinal);
         Small.Process(TestInputs.Png(1000, 1000, alpha: true), ImageRecipe.Default, TestContext.Current.CancellationToken);
     }
 
@@ -58,7 +58,7 @@ public sealed class DecodeBudgetTests
         var error = Assert.Throws<ImageProcessingException>(() => Small.Probe(TestInputs.Jpeg(1000, 1000, progressive: true, subsample: false)));
 
         Assert.Equal(ImageErrorCode.TooManyPixels, error.Code);
-        Assert.Contains("6000000 bytes", error.Message, StringComparison.Ordinal);
+        Assert.Contains("6,000,000 bytes", error.Message, StringComparison.Ordinal);
         Small.Process(TestInputs.Jpeg(1000, 1000, progressive: false, subsample: false), ImageRecipe.Default, TestContext.Current.CancellationToken);
         Small.Process(TestInputs.Jpeg(1000, 1000, progressive: true, subsample: true), ImageRecipe.Default, TestContext.Current.CancellationToken);
     }
@@ -70,7 +70,7 @@ public sealed class DecodeBudgetTests
         var error = Assert.Throws<ImageProcessingException>(() => Small.Probe(TestInputs.Avif(800, 600)));
 
         Assert.Equal(ImageErrorCode.TooManyPixels, error.Code);
-        Assert.Contains("9600000 bytes", error.Message, StringComparison.Ordinal);
+        Assert.Contains("9,600,000 bytes", error.Message, StringComparison.Ordinal);
         Small.Process(TestInputs.Avif(400, 300), ImageRecipe.Default, TestContext.Current.CancellationToken);
     }
 
@@ -107,15 +107,15 @@ public sealed class DecodeBudgetTests
     }
 
     [Theory]
-    [InlineData(10_000, 10_000, "800000000 bytes")] // 100 MP of 16-bit RGBA
-    [InlineData(8_200, 8_200, "537920000 bytes")] // 67 MP of 16-bit RGBA: just over 512 MiB
+    [InlineData(10_000, 10_000, "800,000,000 bytes")] // 100 MP of 16-bit RGBA
+    [InlineData(8_200, 8_200, "537,920,000 bytes")] // 67 MP of 16-bit RGBA: just over 512 MiB
     public void Probe_DefaultLimits_RefuseSixteenBitRgbaOverTheBudget(int width, int height, string bytes)
     {
         var error = Assert.Throws<ImageProcessingException>(() => Default.Probe(TestInputs.PngHeaderOnly(width, height, sixteenBit: true, interlace: false)));
 
         Assert.Equal(ImageErrorCode.TooManyPixels, error.Code);
         Assert.Contains(bytes, error.Message, StringComparison.Ordinal);
-        Assert.Contains("the limit is 536870912 bytes", error.Message, StringComparison.Ordinal);
+        Assert.Contains("the limit is 536,870,912 bytes", error.Message, StringComparison.Ordinal);
     }
 
     [Fact]

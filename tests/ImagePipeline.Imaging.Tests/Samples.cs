@@ -18,17 +18,8 @@ internal static class Samples
         return new DecodedImage(image.Width, image.Height, image.Bands, metadata.Where(image.Contains).ToArray(), Mean(image, 0, 0, image.Width / 10, image.Height / 10), Mean(image, image.Width * 9 / 10, image.Height * 9 / 10, image.Width / 10, image.Height / 10));
     }
 
-    /// <summary>
-    /// Opens an image of any allowed format from memory with the engine's libvips (the engine chooses and checks the
-    /// library first: NetVips must not bind to one on its own).
-    /// </summary>
-    public static Image Load(byte[] encoded)
-    {
-        _ = SharedEngine.Value;
-        return Image.NewFromSource(Source.NewFromMemory(encoded));
-    }
-
-    private static readonly Lazy<LibvipsImageEngine> SharedEngine = new(() => new LibvipsImageEngine());
+    /// <summary>Opens an image of any allowed format from memory (the engine has chosen libvips: see LibvipsFirst).</summary>
+    public static Image Load(byte[] encoded) => Image.NewFromSource(Source.NewFromMemory(encoded));
 
     private static double[] Mean(Image image, int left, int top, int width, int height)
     {

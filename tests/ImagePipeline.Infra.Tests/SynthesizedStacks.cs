@@ -77,7 +77,6 @@ public sealed class SynthesizedStacks : IDisposable
         _ = Directory.CreateDirectory(ScratchRoot);
         // Read by the node process jsii starts (and by Path.GetTempPath here), so set before the first construct.
         System.Environment.SetEnvironmentVariable("TMPDIR", ScratchRoot);
-        System.Environment.SetEnvironmentVariable("JSII_SILENCE_WARNING_END_OF_LIFE_NODE_VERSION", "20");
 
         // The stack only packages the folder; a bootstrap file is what FunctionPackage requires of it.
         PackageFolder = Path.Combine(ScratchRoot, "function-package");

@@ -156,6 +156,47 @@ public sealed partial class WorkflowTests
         Assert.Contains($"aws-cdk@{cli.Groups[1].Value}", Runs(Map(Map(Load("ci.yml"), "jobs"), "localstack-deploy")), StringComparison.Ordinal);
     }
 
+    [Fact]
+    public void Workflows_SetupNode_TakesTheNodeOfPackageJson()
+    {
+        var setups = Directory.GetFiles(s_workflows, "*.yml")
+            .SelectMany(file => Map(Load(Path.GetFileName(file)), "jobs").Children.Values)
+            .SelectMany(job => Steps((YamlMappingNode)job))
+            .Where(step => Get(step, "uses")?.ToString().StartsWith("actions/setup-node@", StringComparison.Ordinal) == true)
+            .ToList();
+
+        Assert.NotEmpty(setups);
+        Assert.All(setups, step =>
+        {
+            Assert.Equal("package.json", Get(Get(step, "with")!, "node-version-file")?.ToString());
+            Assert.Null(Get(Get(step, "with")!, "node-version"));
+        });
+    }
+
+    [Fact]
+    public void CiRun_NodeItInstalls_SatisfiesPackageJsonEnginesAndTheReadmesNameIt()
+    {
+        var engines = NodeEngines().Match(File.ReadAllText(Path.Combine(FunctionPackage.RepositoryRoot, "package.json")));
+        var pin = NodePin().Match(File.ReadAllText(Path.Combine(FunctionPackage.RepositoryRoot, ".ci", "run")));
+        Assert.True(engines.Success, "package.json names no engines.node of the form ^MAJOR.MINOR.PATCH");
+        Assert.True(pin.Success, ".ci/run pins no node_pin=MAJOR.MINOR.PATCH");
+
+        var minimum = Version.Parse(engines.Groups[1].Value);
+        var pinned = Version.Parse(pin.Groups[1].Value);
+        Assert.Equal(minimum.Major, pinned.Major);
+        Assert.True(pinned >= minimum, $".ci/run's Node {pinned} is older than package.json's ^{minimum}");
+        foreach (var readme in new[] { "README.md", Path.Combine("infra", "README.md") })
+        {
+            Assert.Contains($"Node.js {minimum.Major}", File.ReadAllText(Path.Combine(FunctionPackage.RepositoryRoot, readme)), StringComparison.Ordinal);
+        }
+    }
+
+    [GeneratedRegex("\"node\": \"\\^(\\d+\\.\\d+\\.\\d+)\"")]
+    private static partial Regex NodeEngines();
+
+    [GeneratedRegex(@"^node_pin=(\d+\.\d+\.\d+)$", RegexOptions.Multiline)]
+    private static partial Regex NodePin();
+
     [GeneratedRegex(@"^[\w.-]+/[\w.-]+@(v\d+(\.\d+)*|[0-9a-f]{40})$")]
     private static partial Regex PinnedAction();
 

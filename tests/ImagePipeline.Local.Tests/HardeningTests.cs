@@ -1,6 +1,7 @@
 using System.Net;
 using System.Net.Sockets;
 using System.Text;
+using ImagePipeline.Http;
 using ImagePipeline.Testing;
 
 namespace ImagePipeline.Local.Tests;
@@ -51,6 +52,7 @@ public sealed class HardeningTests(LocalHost host)
         Assert.StartsWith("HTTP/1.1 413", answer, StringComparison.Ordinal);
         Assert.Contains("Content-Type: application/problem+json", answer, StringComparison.OrdinalIgnoreCase);
         Assert.Contains("\"status\":413", answer, StringComparison.Ordinal);
+        Assert.Contains($"\"type\":\"{ProblemTypes.TooLarge}\"", answer, StringComparison.Ordinal);
     }
 
     [Theory(Timeout = 30_000)]
@@ -64,6 +66,7 @@ public sealed class HardeningTests(LocalHost host)
 
         Assert.StartsWith("HTTP/1.1 400", answer, StringComparison.Ordinal);
         Assert.Contains("Content-Type: application/problem+json", answer, StringComparison.OrdinalIgnoreCase);
+        Assert.Contains($"\"type\":\"{ProblemTypes.InvalidRequest}\"", answer, StringComparison.Ordinal);
         Assert.EndsWith("\"status\":400,\"detail\":\"The request could not be parsed (malformed request line, target or headers, or no Host header).\"}", answer, StringComparison.Ordinal);
     }
 

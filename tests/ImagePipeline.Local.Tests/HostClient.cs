@@ -4,6 +4,7 @@ using System.Net;
 using System.Net.Http.Headers;
 using System.Text;
 using System.Text.Json;
+using ImagePipeline.Http;
 
 namespace ImagePipeline.Local.Tests;
 
@@ -142,7 +143,7 @@ public sealed class HostClient(LocalHost host)
         }
     }
 
-    /// <summary>Asserts an RFC 9457 problem answer with <paramref name="status"/>; returns its body.</summary>
+    /// <summary>Asserts an RFC 9457 problem answer with <paramref name="status"/> and one of the project's problem types; returns its body.</summary>
     public static async Task<JsonElement> AssertProblemAsync(HttpResponseMessage response, HttpStatusCode status, string what)
     {
         var body = await response.Content.ReadAsStringAsync(Cancel);
@@ -151,6 +152,8 @@ public sealed class HostClient(LocalHost host)
         var problem = JsonDocument.Parse(body).RootElement;
         Assert.Equal((int)status, problem.GetProperty("status").GetInt32());
         Assert.False(string.IsNullOrEmpty(problem.GetProperty("title").GetString()));
+        var type = problem.GetProperty("type").GetString();
+        Assert.True(type is not null && ProblemTypes.All.Contains(type), $"{what}: the problem type '{type}' is not one of the project's.");
         return problem;
     }
 

@@ -1,5 +1,6 @@
 using System.Net;
 using System.Text.Json;
+using ImagePipeline.Http;
 
 namespace ImagePipeline.Local.Tests;
 
@@ -22,7 +23,8 @@ public sealed class UploadProtocolTests(LocalHost host)
 
         using (var response = await Api.PutAsync(tampered, Photo, ticket.Headers))
         {
-            await HostClient.AssertProblemAsync(response, HttpStatusCode.Forbidden, "PUT with a tampered signature");
+            var problem = await HostClient.AssertProblemAsync(response, HttpStatusCode.Forbidden, "PUT with a tampered signature");
+            Assert.Equal(ProblemTypes.Forbidden, problem.GetProperty("type").GetString());
         }
 
         // A longer signed length than was granted is a tampered URL too.
@@ -84,7 +86,8 @@ public sealed class UploadProtocolTests(LocalHost host)
         var other = TestFiles.Sample("orientation-2.jpg")[..Photo.Length];
         using (var response = await Api.PutAsync(ticket.Url, other, ticket.Headers))
         {
-            await HostClient.AssertProblemAsync(response, HttpStatusCode.PreconditionFailed, "second PUT");
+            var problem = await HostClient.AssertProblemAsync(response, HttpStatusCode.PreconditionFailed, "second PUT");
+            Assert.Equal(ProblemTypes.AlreadyUploaded, problem.GetProperty("type").GetString());
         }
 
         await Api.WaitForStatusAsync(ticket.ImageId, HostClient.Terminal, TimeSpan.FromSeconds(30));

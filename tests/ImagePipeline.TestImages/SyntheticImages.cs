@@ -1,4 +1,3 @@
-using ImagePipeline.Imaging;
 using NetVips;
 
 namespace ImagePipeline.TestImages;
@@ -10,8 +9,6 @@ namespace ImagePipeline.TestImages;
 /// </summary>
 public static class SyntheticImages
 {
-    static SyntheticImages() => _ = new LibvipsImageEngine();
-
     /// <summary>The default camera facts of the samples.</summary>
     public static CameraExif Camera { get; } = new(
         Make: "ImagePipeline",

@@ -1,6 +1,3 @@
-using System.Diagnostics;
-using System.Text;
-
 namespace ImagePipeline.Testing;
 
 /// <summary>
@@ -35,78 +32,11 @@ public static class FunctionPackage
             throw new DirectoryNotFoundException($"{project} does not exist: is {repositoryRoot} the repository root?");
         }
 
-        var start = new ProcessStartInfo(LocalHostProcess.DotnetHost())
-        {
-            UseShellExecute = false,
-            RedirectStandardOutput = true,
-            RedirectStandardError = true,
-            RedirectStandardInput = true,
-            WorkingDirectory = repositoryRoot,
-        };
-
-        // No build servers: a compiler server or MSBuild node started from here would outlive the tests holding their
-        // output pipes open.
-        foreach (var argument in new[] { "publish", project }.Concat(kind.PublishArguments).Concat(["--artifacts-path", artifactsPath, "--disable-build-servers", "-nologo"]))
-        {
-            start.ArgumentList.Add(argument);
-        }
-
-        // The test host's own MSBuild settings must not leak into a separate build.
-        foreach (var variable in new[] { "MSBuildSDKsPath", "MSBuildExtensionsPath", "MSBUILD_EXE_PATH", "MSBuildLoadMicrosoftTargetsReadOnly", "VSTEST_HOST_DEBUG" })
-        {
-            start.Environment.Remove(variable);
-        }
-
-        start.Environment["DOTNET_CLI_TELEMETRY_OPTOUT"] = "1";
-        start.Environment["DOTNET_NOLOGO"] = "1";
-
-        var output = new StringBuilder();
-        using var process = new Process { StartInfo = start };
-        process.OutputDataReceived += (_, e) => Append(output, e.Data);
-        process.ErrorDataReceived += (_, e) => Append(output, e.Data);
-        process.Start();
-        process.StandardInput.Close();
-        process.BeginOutputReadLine();
-        process.BeginErrorReadLine();
-        using var timeout = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
-        timeout.CancelAfter(PublishTimeout);
-        try
-        {
-            await process.WaitForExitAsync(timeout.Token);
-        }
-        catch (OperationCanceledException)
-        {
-            process.Kill(entireProcessTree: true);
-            throw new TimeoutException($"dotnet publish ({kind}) did not finish within {PublishTimeout.TotalMinutes:0} minutes.{Environment.NewLine}{Text(output)}");
-        }
-
+        var output = await DotnetCommand.RunAsync(
+            repositoryRoot, ["publish", project, .. kind.PublishArguments, "--artifacts-path", artifactsPath], PublishTimeout, cancellationToken);
         var folder = OutputFolder(artifactsPath, kind);
-        if (process.ExitCode != 0 || !File.Exists(Path.Combine(folder, BootstrapFileName)))
-        {
-            throw new InvalidOperationException($"dotnet publish ({kind}) failed (exit code {process.ExitCode}); no {BootstrapFileName} in {folder}.{Environment.NewLine}{Text(output)}");
-        }
-
-        return folder;
-    }
-
-    private static void Append(StringBuilder output, string? line)
-    {
-        if (line is null)
-        {
-            return;
-        }
-
-        lock (output)
-        {
-            output.AppendLine(line);
-        }
-    }
-
-    private static string Text(StringBuilder output)
-    {
-        lock (output)
-        {
-            return output.ToString();
-        }
+        return File.Exists(Path.Combine(folder, BootstrapFileName))
+            ? folder
+            : throw new InvalidOperationException($"dotnet publish ({kind}) succeeded but left no {BootstrapFileName} in {folder}.{Environment.NewLine}{output}");
     }
 }

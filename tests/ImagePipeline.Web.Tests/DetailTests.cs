@@ -42,7 +42,7 @@ public sealed partial class DetailTests(WebFixture web)
         await Expect(Field("camera")).ToContainTextAsync("ImagePipeline");
         await Expect(Field("camera")).ToContainTextAsync("Synthetic Camera 1");
         await Expect(Field("lens")).ToHaveTextAsync("Synthetic 24-70mm f/2.8");
-        await Expect(Field("taken-at")).ToHaveTextAsync("2024-05-17 14:30:15");
+        await Expect(Field("taken-at")).ToHaveTextAsync("17 May 2024, 14:30");
         await Expect(Field("exposure")).ToHaveTextAsync("1/250 s");
         await Expect(Field("f-number")).ToHaveTextAsync("f/2.8");
         await Expect(Field("iso")).ToHaveTextAsync("200");
@@ -56,9 +56,6 @@ public sealed partial class DetailTests(WebFixture web)
         var download = await page.RunAndWaitForDownloadAsync(() => dialog.Locator("a[data-download='original']").ClickAsync());
         Assert.Equal("camera-gps.jpg", download.SuggestedFilename);
         Assert.Equal(new FileInfo(WebFixture.SamplePhoto("camera-gps.jpg")).Length, new FileInfo(await download.PathAsync()).Length);
-
-        await dialog.EvaluateAsync("d => d.scrollTo(0, 0)");
-        await session.ScreenshotAsync("detail.png", fullPage: false);
 
         // Escape closes the dialog, leaves the #/images route and gives focus back to the card.
         await page.Keyboard.PressAsync("Escape");

@@ -34,9 +34,9 @@ public sealed partial class GalleryTests(WebFixture web)
             // Loaded, decoded, and the recipe's 256×256 thumbnail.
             await Expect(thumbnail).ToHaveJSPropertyAsync("complete", true);
             await Expect(thumbnail).ToHaveJSPropertyAsync("naturalWidth", 256);
-            // The upload list follows the image to its end.
-            await Expect(session.Upload(name)).ToHaveAttributeAsync("data-state", "ready");
-            await Expect(session.Upload(name).Locator(".upload-status")).ToHaveTextAsync("Ready");
+            // Listed once: the card took over from the upload list, which keeps only files that never became images.
+            await Expect(session.Upload(name)).ToHaveCountAsync(0);
+            await Expect(session.UploadedCard(name)).ToHaveCountAsync(1);
         }
 
         // Newest first: the three are at the top, in upload-creation order reversed (they were created concurrently,
@@ -64,7 +64,7 @@ public sealed partial class GalleryTests(WebFixture web)
         await page.WaitForTimeoutAsync(2500);
         Assert.Equal(0, Volatile.Read(ref polls));
 
-        await session.ScreenshotAsync("gallery.png");
+        await Expect(page.Locator("#uploads-area")).ToBeHiddenAsync();
         await session.AssertCleanAsync();
     }
 
@@ -176,17 +176,11 @@ public sealed partial class GalleryTests(WebFixture web)
         }
 
         await page.SetViewportSizeAsync(390, 844);
-        await session.ScreenshotAsync("gallery-phone.png");
-        await page.EmulateMediaAsync(new PageEmulateMediaOptions { ColorScheme = ColorScheme.Dark });
-        await session.ScreenshotAsync("gallery-phone-dark.png");
-        await page.EmulateMediaAsync(new PageEmulateMediaOptions { ColorScheme = ColorScheme.Light });
-
         await session.Card(portrait).Locator(".card-link").ClickAsync();
         var dialog = page.Locator("#detail-dialog");
         await Expect(dialog.Locator("img.detail-image")).ToHaveJSPropertyAsync("complete", true);
         var overflow = await dialog.EvaluateAsync<int>("d => d.scrollWidth - d.clientWidth");
         Assert.True(overflow <= 0, $"The detail dialog scrolls sideways by {overflow} px at phone width.");
-        await session.ScreenshotAsync("detail-phone.png", fullPage: false);
         await session.AssertCleanAsync();
     }
 

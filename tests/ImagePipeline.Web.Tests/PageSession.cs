@@ -1,6 +1,5 @@
 using ImagePipeline.Testing;
 using System.Text.Json;
-using System.Text.RegularExpressions;
 using Microsoft.Playwright;
 using static Microsoft.Playwright.Assertions;
 
@@ -11,7 +10,7 @@ namespace ImagePipeline.Web.Tests;
 /// Content-Security-Policy violations (from the console and from <c>securitypolicyviolation</c> events), and
 /// <see cref="AssertCleanAsync"/> fails the test on any that was not expected.
 /// </summary>
-public sealed partial class PageSession : IAsyncDisposable
+public sealed class PageSession : IAsyncDisposable
 {
     // Runs before the page's own scripts (through the DevTools protocol, so the page's CSP does not apply to it).
     private const string ViolationRecorder = """
@@ -112,17 +111,20 @@ public sealed partial class PageSession : IAsyncDisposable
         Buffer = File.ReadAllBytes(path),
     };
 
-    /// <summary>The upload list's item for a file.</summary>
+    /// <summary>The upload list's item for a file (only files the API has not recorded: waiting, refused, failed).</summary>
     public ILocator Upload(string fileName) => Page.Locator($"#uploads li[data-file-name={JsonSerializer.Serialize(fileName)}]");
+
+    /// <summary>The gallery card of a file this page uploaded (it shows the upload, then the image).</summary>
+    public ILocator UploadedCard(string fileName) => Page.Locator($"#gallery li.card[data-upload][data-file-name={JsonSerializer.Serialize(fileName)}]");
 
     /// <summary>Waits until the file's original is uploaded (and maybe already processed) and returns its image id.</summary>
     public async Task<string> WaitUploadedAsync(string fileName)
     {
-        var item = Upload(fileName);
-        await Expect(item).ToHaveAttributeAsync("data-state", UploadedOrLater());
-        await Expect(item.Locator("progress")).ToHaveJSPropertyAsync("value", 100);
-        var id = await item.GetAttributeAsync("data-image-id");
-        Assert.False(string.IsNullOrEmpty(id), $"The upload item of {fileName} carries no image id.");
+        var card = UploadedCard(fileName);
+        await Expect(card).ToHaveAttributeAsync("data-upload", "uploaded");
+        await Expect(card.Locator("progress")).ToBeHiddenAsync();
+        var id = await card.GetAttributeAsync("data-id");
+        Assert.False(string.IsNullOrEmpty(id), $"The card of {fileName} carries no image id.");
         return id;
     }
 
@@ -141,6 +143,21 @@ public sealed partial class PageSession : IAsyncDisposable
     /// <summary>Waits until no card in the gallery is pending or processing.</summary>
     public Task WaitAllSettledAsync() =>
         Expect(Page.Locator("#gallery li.card[data-status='pending'], #gallery li.card[data-status='processing']")).ToHaveCountAsync(0);
+
+    /// <summary>How many lines the text of the first element <paramref name="locator"/> matches takes on screen.</summary>
+    public static Task<int> LineCountAsync(ILocator locator) => locator.First.EvaluateAsync<int>(
+        """
+        (element) => {
+          const range = document.createRange();
+          range.selectNodeContents(element);
+          const tops = new Set([...range.getClientRects()].filter((r) => r.width > 0).map((r) => Math.round(r.top)));
+          return tops.size;
+        }
+        """);
+
+    /// <summary>Whether the first element <paramref name="locator"/> matches shows all of its text (nothing cut off).</summary>
+    public static Task<bool> ShowsWholeTextAsync(ILocator locator) =>
+        locator.First.EvaluateAsync<bool>("e => e.scrollWidth <= e.clientWidth && e.scrollHeight <= e.clientHeight + 1");
 
     /// <summary>Saves a full-page screenshot under artifacts/screenshots and reports its path.</summary>
     public async Task<string> ScreenshotAsync(string fileName, bool fullPage = true)
@@ -177,9 +194,6 @@ public sealed partial class PageSession : IAsyncDisposable
                    "--- host output (tail) ---" + Environment.NewLine + _host.OutputTail(3000);
         }
     }
-
-    [GeneratedRegex("^(uploaded|ready|failed)$")]
-    private static partial Regex UploadedOrLater();
 
     private bool IsExpected(string line) =>
         line.Contains("Failed to load resource", StringComparison.Ordinal) &&

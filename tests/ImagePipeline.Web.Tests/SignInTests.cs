@@ -37,7 +37,7 @@ public sealed class SignInTests(WebFixture web)
         await Expect(page.Locator("#sign-in")).ToHaveAccessibleNameAsync("Sign in");
         await Expect(page.Locator("#upload-panel")).ToBeHiddenAsync();
         await Expect(page.Locator("#gallery-panel")).ToBeHiddenAsync();
-        await Expect(page.Locator("#api-status")).ToContainTextAsync("decodes");
+        await Expect(page.Locator("#api-status")).ToContainTextAsync("Accepts JPEG");
         await session.ScreenshotAsync("signin-signed-out.png");
 
         // Alice signs in on the provider's own login page and comes back signed in, her name in the header.

@@ -7,7 +7,7 @@ namespace ImagePipeline.Web.Tests;
 
 /// <summary>
 /// One real host and one headless Chromium shared by every browser test (they run one after another). Each test opens
-/// its own browser context (fresh storage) through <see cref="NewPageAsync(int, int)"/>. The sign-in tests also get a second
+/// its own browser context (fresh storage) through <see cref="NewPageAsync(int, int, string, string)"/>. The sign-in tests also get a second
 /// host that signs in through a real OpenID Connect provider (<see cref="SignInSiteAsync"/>), started on first use.
 /// </summary>
 public sealed class WebFixture : IAsyncLifetime
@@ -100,11 +100,15 @@ public sealed class WebFixture : IAsyncLifetime
         }
     }
 
-    /// <summary>A new page in a fresh context, watching the console, page errors and CSP violations.</summary>
-    public Task<PageSession> NewPageAsync(int width = 1280, int height = 900) => NewPageAsync(Host, width, height);
+    /// <summary>
+    /// A new page in a fresh context, watching the console, page errors and CSP violations; the browser's language and
+    /// time zone are <paramref name="locale"/> and <paramref name="timezoneId"/>.
+    /// </summary>
+    public Task<PageSession> NewPageAsync(int width = 1280, int height = 900, string locale = "en-GB", string timezoneId = "UTC") =>
+        NewPageAsync(Host, width, height, locale, timezoneId);
 
     /// <summary>A new page of <paramref name="host"/>'s site in a fresh context (the sign-in site's, for instance).</summary>
-    internal async Task<PageSession> NewPageAsync(LocalHostProcess host, int width = 1280, int height = 900)
+    internal async Task<PageSession> NewPageAsync(LocalHostProcess host, int width = 1280, int height = 900, string locale = "en-GB", string timezoneId = "UTC")
     {
         RequireBrowser();
         var context = await _browser!.NewContextAsync(new BrowserNewContextOptions
@@ -112,8 +116,8 @@ public sealed class WebFixture : IAsyncLifetime
             BaseURL = host.BaseUrl.ToString().TrimEnd('/'),
             ViewportSize = new ViewportSize { Width = width, Height = height },
             AcceptDownloads = true,
-            Locale = "en-GB",
-            TimezoneId = "UTC",
+            Locale = locale,
+            TimezoneId = timezoneId,
         });
         context.SetDefaultTimeout(30_000);
         // The provider's own pages import a web font from Google; the tests have no Internet (and need no font).

@@ -216,8 +216,8 @@ internal sealed class BearerTokens
         {
             var who = _current?.User is { Length: > 0 } user ? " as " + user : "";
             _problem = e is TokenStoreException
-                ? "renewing the saved sign-in failed: " + ClientOptions.Clean(e.Message)
-                : $"renewing the saved sign-in{who} at {_current?.Authority} failed ({ClientOptions.Clean(ApiClient.Reason(e))})";
+                ? "renewing the saved sign-in failed: " + ClientOptions.Clause(e.Message)
+                : $"renewing the saved sign-in{who} at {_current?.Authority} failed ({ClientOptions.Clause(ApiClient.Reason(e))})";
         }
     }
 

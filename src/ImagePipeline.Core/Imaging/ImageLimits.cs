@@ -1,3 +1,5 @@
+using System.Globalization;
+
 namespace ImagePipeline.Core.Imaging;
 
 /// <summary>Input limits applied to every image before it is decoded.</summary>
@@ -55,7 +57,7 @@ public sealed record ImageLimits(long MaxBytes, long MaxPixels)
         {
             throw new ImageProcessingException(
                 ImageErrorCode.TooLarge,
-                $"The image is {bytes} bytes; the limit is {MaxBytes} bytes.");
+                string.Create(CultureInfo.InvariantCulture, $"The image is {bytes:N0} bytes; the limit is {MaxBytes:N0} bytes."));
         }
     }
 
@@ -70,7 +72,7 @@ public sealed record ImageLimits(long MaxBytes, long MaxPixels)
         {
             throw new ImageProcessingException(
                 ImageErrorCode.TooManyPixels,
-                $"The image is {width}x{height}{(pages > 1 ? $"x{pages} pages" : "")} = {pixels} pixels; the limit is {MaxPixels}.");
+                string.Create(CultureInfo.InvariantCulture, $"The image is {width}x{height}{(pages > 1 ? $"x{pages} pages" : "")} = {pixels:N0} pixels; the limit is {MaxPixels:N0}."));
         }
     }
 
@@ -84,7 +86,7 @@ public sealed record ImageLimits(long MaxBytes, long MaxPixels)
         {
             throw new ImageProcessingException(
                 ImageErrorCode.TooManyPixels,
-                $"Decoding the image needs about {bytes} bytes of memory ({detail}); the limit is {MaxDecodeBytes} bytes.");
+                string.Create(CultureInfo.InvariantCulture, $"Decoding the image needs about {bytes:N0} bytes of memory ({detail}); the limit is {MaxDecodeBytes:N0} bytes."));
         }
     }
 }

@@ -1,4 +1,5 @@
 using System.Diagnostics;
+using System.Runtime.ExceptionServices;
 using ImagePipeline.Core.Catalog;
 using ImagePipeline.Core.Events;
 using ImagePipeline.Core.Imaging;
@@ -6,43 +7,11 @@ using ImagePipeline.Core.Storage;
 
 namespace ImagePipeline.Core.Services;
 
-/// <summary>What the queue should do with a message.</summary>
-public enum StageDisposition
-{
-    /// <summary>Done with it (processed, failed permanently, duplicate, stale or irrelevant): delete the message.</summary>
-    Acknowledge,
-    /// <summary>A transient failure: leave it for another receive.</summary>
-    Retry,
-}
-
-/// <summary>What a cancelled token means to the caller of <see cref="StageProcessor"/>.</summary>
-public enum CancellationMeaning
-{
-    /// <summary>The invocation ran out of time: the attempt failed (a Lambda deadline).</summary>
-    Deadline,
-    /// <summary>The host is stopping gracefully: not an attempt; nothing is recorded.</summary>
-    Shutdown,
-}
-
-/// <summary>What happened to one event, for the host to log and count.</summary>
-/// <param name="Disposition">Acknowledge or retry.</param>
-/// <param name="Outcome">
-/// <c>done</c>, <c>failed</c>, <c>duplicate</c>, <c>stale</c>, <c>orphan</c>, <c>deleted</c>, <c>ignored</c>,
-/// <c>malformed</c>, <c>retry</c> or <c>gave-up</c>.
-/// </param>
-/// <param name="ImageId">The image, when the key named one.</param>
-/// <param name="ErrorCode">The error code recorded, for failures.</param>
-/// <param name="Detail">A human-readable explanation.</param>
-/// <param name="Elapsed">Time spent.</param>
-/// <param name="OutputBytes">Bytes written to the derived store.</param>
-public sealed record StageReport(
-    StageDisposition Disposition, string Outcome, Guid? ImageId, string? ErrorCode, string Detail, TimeSpan Elapsed, long OutputBytes);
-
 /// <summary>
 /// Runs one stage for object-created events, idempotently: outputs go to keys that are a pure function of
 /// (imageId, recipe), the catalog write is conditional, and every event ends acknowledged unless a retry can help.
 /// </summary>
-public sealed class StageProcessor(IImageCatalog catalog, IObjectStore store, IImageEngine engine, PipelineOptions options, TimeProvider clock)
+public sealed partial class StageProcessor(IImageCatalog catalog, IObjectStore store, IImageEngine engine, PipelineOptions options, TimeProvider clock)
 {
     /// <summary>How long recording a give-up may take once the invocation's own token has fired.</summary>
     public static readonly TimeSpan GiveUpWriteTimeout = TimeSpan.FromMilliseconds(500);
@@ -86,94 +55,128 @@ public sealed class StageProcessor(IImageCatalog catalog, IObjectStore store, II
     public async Task<StageReport> ProcessEventAsync(
         Stage stage, ObjectCreated created, int attempt, CancellationToken cancellationToken, CancellationMeaning cancellation = CancellationMeaning.Deadline)
     {
-        var stopwatch = Stopwatch.StartNew();
+        var report = Reporter(Stopwatch.StartNew());
         if (!ObjectKeys.TryParseOriginal(created.Key, out var id))
         {
-            return Report(StageDisposition.Acknowledge, "ignored", null, null, $"'{created.Key}' is not an original's key.");
+            return report(StageDisposition.Acknowledge, "ignored", null, null, $"'{created.Key}' is not an original's key.", 0);
         }
-
-        StageReport Report(StageDisposition disposition, string outcome, Guid? imageId, string? code, string detail, long bytes = 0) =>
-            new(disposition, outcome, imageId, code, detail, stopwatch.Elapsed, bytes);
 
         try
         {
             var record = await catalog.GetAsync(id, cancellationToken).ConfigureAwait(false);
-            if (record is null || record.DeletedAt is not null)
+            if (await SettledAsync(stage, id, record, created, report, cancellationToken).ConfigureAwait(false) is { } settled)
             {
-                // An upload nobody asked for, or one whose image was deleted meanwhile: it must not linger.
-                await RemoveOrphanAsync(stage, id, cancellationToken).ConfigureAwait(false);
-                return Report(StageDisposition.Acknowledge, "orphan", id, null, record is null ? "No catalog record; original removed." : "Image deleted; original removed.");
-            }
-
-            var state = record.StateOf(stage);
-            if ((state == StageState.Done && record.RecipeVersionOf(stage) >= options.Recipe.Version)
-                || (state == StageState.Failed && record.SourceEtag == created.ETag && !created.Reprocess))
-            {
-                // A failure is recorded only for a permanent reason (or after the last retry): decoding the same
-                // bytes again, e.g. a hostile file on every redelivery, cannot end differently. Only an explicit
-                // reprocess runs a failed stage again; a done stage runs again only for a newer recipe.
-                return Report(StageDisposition.Acknowledge, "duplicate", id, null, $"The {stage.ToName()} stage already ended {state.ToName()}.");
-            }
-
-            if (record.SourceEtag is { } known && known != created.ETag)
-            {
-                return Report(StageDisposition.Acknowledge, "stale", id, null, $"The record belongs to original {known}, the event to {created.ETag}.");
+                return settled;
             }
 
             var (outcome, written) = await RunAsync(stage, id, created, cancellationToken).ConfigureAwait(false);
-            if (outcome is null)
-            {
-                return Report(StageDisposition.Acknowledge, "stale", id, null, "The original is gone or is not the version the event announced.");
-            }
-
-            var bytes = written.Sum(w => w.Bytes);
-            switch (await catalog.ApplyStageAsync(outcome, cancellationToken).ConfigureAwait(false))
-            {
-                case StageWriteResult.Applied:
-                    var detail = outcome.Error?.Message ?? "Recorded.";
-                    if (outcome.State == StageState.Done && state == StageState.Done)
-                    {
-                        detail = await RemoveOlderOutputsAsync(record, stage, written, cancellationToken).ConfigureAwait(false);
-                    }
-
-                    return Report(StageDisposition.Acknowledge, outcome.State == StageState.Done ? "done" : "failed", id, outcome.Error?.Code, detail, bytes);
-                case StageWriteResult.Deleted or StageWriteResult.Unknown:
-                    await RemoveOrphanAsync(stage, id, cancellationToken).ConfigureAwait(false);
-                    return Report(StageDisposition.Acknowledge, "deleted", id, null, "The image was deleted while processing; its objects were removed.");
-                case StageWriteResult.AlreadyDone:
-                    return Report(StageDisposition.Acknowledge, "duplicate", id, null, "Another delivery finished this stage first; the outputs are identical.");
-                default:
-                    return Report(StageDisposition.Acknowledge, "stale", id, null, "The record holds another original.");
-            }
+            return await RecordAsync(stage, id, record!, outcome, written, report, cancellationToken).ConfigureAwait(false);
         }
-        catch (Exception e) when (e is not OperationCanceledException || !cancellationToken.IsCancellationRequested)
+        catch (Exception e)
         {
-            if (attempt < options.MaxAttempts)
-            {
-                return Report(StageDisposition.Retry, "retry", id, null, $"Attempt {attempt} of {options.MaxAttempts}: {e.GetType().Name}: {e.Message}");
-            }
-
-            return await GiveUpAsync(stage, id, created, GaveUpMessage(e), Report, cancellationToken).ConfigureAwait(false);
-        }
-        catch (OperationCanceledException) when (cancellation == CancellationMeaning.Shutdown)
-        {
-            // The host is stopping: not an attempt. The message stays queued exactly as it was.
-            throw;
-        }
-        catch (OperationCanceledException e)
-        {
-            if (attempt < options.MaxAttempts)
-            {
-                return Report(StageDisposition.Retry, "retry", id, null, "Cancelled (deadline or shutdown) before the stage finished.");
-            }
-
-            // The last receive ran out of time: still record the failure, or the image would stay processing forever
-            // while its message sits in the dead-letter queue. The caller's token has fired, so the write gets its own
-            // short one (the deadline margin leaves room for it).
-            using var recording = new CancellationTokenSource(GiveUpWriteTimeout);
-            return await GiveUpAsync(stage, id, created, GaveUpMessage(e), Report, recording.Token).ConfigureAwait(false);
+            return await FailureAsync(stage, id, created, attempt, e, report, cancellationToken, cancellation).ConfigureAwait(false);
         }
     }
+
+    /// <summary>
+    /// The report of an event that needs no work from <paramref name="stage"/> (an orphan, whose original is removed; a
+    /// duplicate; a stale event), or null when the stage must run.
+    /// </summary>
+    private async Task<StageReport?> SettledAsync(Stage stage, Guid id, ImageRecord? record, ObjectCreated created, Reporting report, CancellationToken cancellationToken)
+    {
+        if (record is null || record.DeletedAt is not null)
+        {
+            // An upload nobody asked for, or one whose image was deleted meanwhile: it must not linger.
+            await RemoveOrphanAsync(stage, id, cancellationToken).ConfigureAwait(false);
+            return report(StageDisposition.Acknowledge, "orphan", id, null, record is null ? "No catalog record; original removed." : "Image deleted; original removed.", 0);
+        }
+
+        var state = record.StateOf(stage);
+        if ((state == StageState.Done && record.RecipeVersionOf(stage) >= options.Recipe.Version)
+            || (state == StageState.Failed && record.SourceEtag == created.ETag && !created.Reprocess))
+        {
+            // A failure is recorded only for a permanent reason (or after the last retry): decoding the same
+            // bytes again, e.g. a hostile file on every redelivery, cannot end differently. Only an explicit
+            // reprocess runs a failed stage again; a done stage runs again only for a newer recipe.
+            return report(StageDisposition.Acknowledge, "duplicate", id, null, $"The {stage.ToName()} stage already ended {state.ToName()}.", 0);
+        }
+
+        if (record.SourceEtag is { } known && known != created.ETag)
+        {
+            return report(StageDisposition.Acknowledge, "stale", id, null, $"The record belongs to original {known}, the event to {created.ETag}.", 0);
+        }
+
+        return null;
+    }
+
+    /// <summary>Writes a stage's outcome to the catalog (conditionally) and reports what became of it.</summary>
+    private async Task<StageReport> RecordAsync(
+        Stage stage, Guid id, ImageRecord before, StageOutcome? outcome, List<DerivedFacts> written, Reporting report, CancellationToken cancellationToken)
+    {
+        if (outcome is null)
+        {
+            return report(StageDisposition.Acknowledge, "stale", id, null, "The original is gone or is not the version the event announced.", 0);
+        }
+
+        var bytes = written.Sum(w => w.Bytes);
+        switch (await catalog.ApplyStageAsync(outcome, cancellationToken).ConfigureAwait(false))
+        {
+            case StageWriteResult.Applied:
+                var detail = outcome.Error?.Message ?? "Recorded.";
+                if (outcome.State == StageState.Done && before.StateOf(stage) == StageState.Done)
+                {
+                    detail = await RemoveOlderOutputsAsync(before, stage, written, cancellationToken).ConfigureAwait(false);
+                }
+
+                return report(StageDisposition.Acknowledge, outcome.State == StageState.Done ? "done" : "failed", id, outcome.Error?.Code, detail, bytes);
+            case StageWriteResult.Deleted or StageWriteResult.Unknown:
+                await RemoveOrphanAsync(stage, id, cancellationToken).ConfigureAwait(false);
+                return report(StageDisposition.Acknowledge, "deleted", id, null, "The image was deleted while processing; its objects were removed.", 0);
+            case StageWriteResult.AlreadyDone:
+                return report(StageDisposition.Acknowledge, "duplicate", id, null, "Another delivery finished this stage first; the outputs are identical.", 0);
+            default:
+                return report(StageDisposition.Acknowledge, "stale", id, null, "The record holds another original.", 0);
+        }
+    }
+
+    /// <summary>
+    /// What an exception during <paramref name="stage"/> comes to: a retry, or on the last allowed attempt the failure
+    /// recorded as <c>internal</c>. A cancelled token is a deadline (the attempt failed, and the failure is still
+    /// recorded on the last one) unless <paramref name="cancellation"/> says the host is stopping: then the exception
+    /// propagates and nothing is recorded.
+    /// </summary>
+    private async Task<StageReport> FailureAsync(
+        Stage stage, Guid id, ObjectCreated created, int attempt, Exception error, Reporting report, CancellationToken cancellationToken, CancellationMeaning cancellation)
+    {
+        if (error is not OperationCanceledException || !cancellationToken.IsCancellationRequested)
+        {
+            return attempt < options.MaxAttempts
+                ? report(StageDisposition.Retry, "retry", id, null, $"Attempt {attempt} of {options.MaxAttempts}: {error.GetType().Name}: {error.Message}", 0)
+                : await GiveUpAsync(stage, id, created, GaveUpMessage(error), report, cancellationToken).ConfigureAwait(false);
+        }
+
+        if (cancellation == CancellationMeaning.Shutdown)
+        {
+            // The host is stopping: not an attempt. The message stays queued exactly as it was.
+            ExceptionDispatchInfo.Capture(error).Throw();
+        }
+
+        if (attempt < options.MaxAttempts)
+        {
+            return report(StageDisposition.Retry, "retry", id, null, "Cancelled (deadline or shutdown) before the stage finished.", 0);
+        }
+
+        // The last receive ran out of time: still record the failure, or the image would stay processing forever
+        // while its message sits in the dead-letter queue. The caller's token has fired, so the write gets its own
+        // short one (the deadline margin leaves room for it).
+        using var recording = new CancellationTokenSource(GiveUpWriteTimeout);
+        return await GiveUpAsync(stage, id, created, GaveUpMessage(error), report, recording.Token).ConfigureAwait(false);
+    }
+
+    private delegate StageReport Reporting(StageDisposition disposition, string outcome, Guid? imageId, string? code, string detail, long bytes);
+
+    private static Reporting Reporter(Stopwatch stopwatch) =>
+        (disposition, outcome, imageId, code, detail, bytes) => new(disposition, outcome, imageId, code, detail, stopwatch.Elapsed, bytes);
 
     /// <summary>
     /// Records <paramref name="stage"/> failed with <c>internal</c> for every image of a message that will not be
@@ -200,7 +203,7 @@ public sealed class StageProcessor(IImageCatalog catalog, IObjectStore store, II
             {
                 reports.Add(await GiveUpAsync(
                     stage, id, created, $"Processing never finished: {reason}",
-                    (disposition, outcome, imageId, code, detail, bytes) => new StageReport(disposition, outcome, imageId, code, detail, TimeSpan.Zero, bytes),
+                    (disposition, outcome, imageId, code, detail, bytes) => new(disposition, outcome, imageId, code, detail, TimeSpan.Zero, bytes),
                     cancellationToken).ConfigureAwait(false));
             }
         }
@@ -232,7 +235,7 @@ public sealed class StageProcessor(IImageCatalog catalog, IObjectStore store, II
 
     private async Task<StageReport> GiveUpAsync(
         Stage stage, Guid id, ObjectCreated created, string message,
-        Func<StageDisposition, string, Guid?, string?, string, long, StageReport> report, CancellationToken cancellationToken)
+        Reporting report, CancellationToken cancellationToken)
     {
         // Record the stage failed so no image stays processing forever; the conditions keep a done stage done.
         var outcome = Outcome(stage, id, created, StageState.Failed, error: new StageError(ImageErrorCode.Internal.ToCode(), message));

@@ -1,3 +1,4 @@
+using System.Globalization;
 using System.Text;
 using ImagePipeline.Core.Catalog;
 using ImagePipeline.Core.Imaging;
@@ -30,7 +31,7 @@ public sealed class UploadService(IImageCatalog catalog, IObjectStore store, IRe
         if (length > options.Limits.MaxBytes)
         {
             throw new PipelineRequestException(
-                RequestProblem.TooLarge, "File too large", $"The file is {length} bytes; the limit is {options.Limits.MaxBytes} bytes.");
+                RequestProblem.TooLarge, "File too large", string.Create(CultureInfo.InvariantCulture, $"The file is {length:N0} bytes; the limit is {options.Limits.MaxBytes:N0} bytes."));
         }
 
         if (!ImageFormats.TryFromMediaType(contentType, out var format))

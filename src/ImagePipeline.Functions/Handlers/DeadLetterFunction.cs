@@ -61,17 +61,23 @@ internal sealed class DeadLetterFunction(
 
     private void Record(Stage stage, SqsMessage message, StageReport report)
     {
-        var level = report.Outcome switch
+        if (report.ErrorCode is { } code)
         {
-            "gave-up" => LogLevel.Error,
-            "retry" or "malformed" => LogLevel.Warning,
-            _ => LogLevel.Information,
-        };
-        log.Write(
-            level,
-            null,
-            "Dead letter of stage {Stage} {Outcome} image {ImageId} code {ErrorCode}, message {MessageId} receive {ReceiveCount}: {Detail}",
-            [stage.ToName(), report.Outcome, report.ImageId, report.ErrorCode, message.MessageId, message.ReceiveCount, report.Detail]);
+            log.Write(
+                StageLogLevels.Of(report),
+                null,
+                "Dead letter of stage {Stage} {Outcome} image {ImageId} with {ErrorCode}, message {MessageId} receive {ReceiveCount}: {Detail}",
+                [stage.ToName(), report.Outcome, report.ImageId, code, message.MessageId, message.ReceiveCount, report.Detail]);
+        }
+        else
+        {
+            log.Write(
+                StageLogLevels.Of(report),
+                null,
+                "Dead letter of stage {Stage} {Outcome} image {ImageId}, message {MessageId} receive {ReceiveCount}: {Detail}",
+                [stage.ToName(), report.Outcome, report.ImageId, message.MessageId, message.ReceiveCount, report.Detail]);
+        }
+
         if (report.Outcome == "gave-up")
         {
             metrics.Emit([new Metric(RecordedMetric, "Count", 1)], new KeyValuePair<string, string>("Stage", stage.ToName()));

@@ -33,7 +33,7 @@ internal static class HttpApiMapping
 
         if (!TryReadBody(request, out var body))
         {
-            rejection = ApiResponse.Problem(new ApiProblem(ProblemTypes.Blank, "Bad Request", 400, "The request body is not valid base64."));
+            rejection = ApiResponse.Problem(new ApiProblem(ProblemTypes.InvalidRequest, "Bad Request", 400, "The request body is not valid base64."));
             return null;
         }
 

@@ -74,17 +74,23 @@ internal sealed class StageFunction(Stage stage, StageProcessor processor, int m
 
     private void Record(SqsMessage message, StageReport report)
     {
-        var level = report.Outcome switch
+        // Only failures carry a code; a success line without one reads cleanly.
+        if (report.ErrorCode is { } code)
         {
-            "retry" => LogLevel.Warning,
-            "gave-up" => LogLevel.Error,
-            _ => LogLevel.Information,
-        };
-        log.Write(
-            level,
-            null,
-            "Stage {Stage} {Outcome} image {ImageId} code {ErrorCode} in {ElapsedMs:0} ms, {OutputBytes} bytes, message {MessageId} receive {ReceiveCount}: {Detail}",
-            [stage.ToName(), report.Outcome, report.ImageId, report.ErrorCode, report.Elapsed.TotalMilliseconds, report.OutputBytes, message.MessageId, message.ReceiveCount, report.Detail]);
+            log.Write(
+                StageLogLevels.Of(report),
+                null,
+                "Stage {Stage} {Outcome} image {ImageId} with {ErrorCode} in {ElapsedMs:0} ms, message {MessageId} receive {ReceiveCount}: {Detail}",
+                [stage.ToName(), report.Outcome, report.ImageId, code, report.Elapsed.TotalMilliseconds, message.MessageId, message.ReceiveCount, report.Detail]);
+        }
+        else
+        {
+            log.Write(
+                StageLogLevels.Of(report),
+                null,
+                "Stage {Stage} {Outcome} image {ImageId} in {ElapsedMs:0} ms, {OutputBytes} bytes, message {MessageId} receive {ReceiveCount}: {Detail}",
+                [stage.ToName(), report.Outcome, report.ImageId, report.Elapsed.TotalMilliseconds, report.OutputBytes, message.MessageId, message.ReceiveCount, report.Detail]);
+        }
 
         switch (report.Outcome)
         {

@@ -24,25 +24,25 @@ internal static partial class ObjectEndpoints
         var check = signer.Verify(request.Method, request.Path.Value ?? "", request.QueryString.Value);
         if (!check.IsValid || check.Bucket != Bucket.Originals || check.Key is null || check.ContentLength is not { } length || check.ContentType is null)
         {
-            await ProblemAsync(context, 403, "Forbidden", $"The upload URL is not valid ({check.Status}). Ask POST /v1/uploads for a new one.").ConfigureAwait(false);
+            await ProblemAsync(context, ProblemTypes.Forbidden, 403, "Upload URL not valid", $"The upload URL is not valid ({check.Status}). Ask POST /v1/uploads for a new one.").ConfigureAwait(false);
             return;
         }
 
         if (!string.Equals(request.ContentType, check.ContentType, StringComparison.OrdinalIgnoreCase))
         {
-            await ProblemAsync(context, 403, "Forbidden", $"Content-Type must be '{check.ContentType}', as signed; got '{request.ContentType}'.").ConfigureAwait(false);
+            await ProblemAsync(context, ProblemTypes.Forbidden, 403, "Upload URL not valid", $"Content-Type must be '{check.ContentType}', as signed; got '{request.ContentType}'.").ConfigureAwait(false);
             return;
         }
 
         if (request.ContentLength != length)
         {
-            await ProblemAsync(context, 400, "Bad Request", $"Content-Length must be {length}, as signed; got {request.ContentLength?.ToString(System.Globalization.CultureInfo.InvariantCulture) ?? "none"}.").ConfigureAwait(false);
+            await ProblemAsync(context, ProblemTypes.InvalidRequest, 400, "Invalid upload", $"Content-Length must be {length}, as signed; got {request.ContentLength?.ToString(System.Globalization.CultureInfo.InvariantCulture) ?? "none"}.").ConfigureAwait(false);
             return;
         }
 
         if (request.Headers.IfNoneMatch.ToString() != "*")
         {
-            await ProblemAsync(context, 400, "Bad Request", "The upload must carry 'If-None-Match: *' (originals are written once).").ConfigureAwait(false);
+            await ProblemAsync(context, ProblemTypes.InvalidRequest, 400, "Invalid upload", "The upload must carry 'If-None-Match: *' (originals are written once).").ConfigureAwait(false);
             return;
         }
 
@@ -71,17 +71,17 @@ internal static partial class ObjectEndpoints
             // Nothing was stored: the client may retry the same URL.
             LogStageFailed(logger, e, check.Key);
             context.Response.Headers.RetryAfter = "1";
-            await ProblemAsync(context, 503, "Service Unavailable", "The upload could not be queued for processing; nothing was stored. Retry shortly.").ConfigureAwait(false);
+            await ProblemAsync(context, ProblemTypes.Unavailable, 503, "Service Unavailable", "The upload could not be queued for processing; nothing was stored. Retry shortly.").ConfigureAwait(false);
             return;
         }
 
         switch (result.Status)
         {
             case PutStatus.AlreadyExists:
-                await ProblemAsync(context, 412, "Precondition Failed", "An original was already uploaded for this image; originals are written once.").ConfigureAwait(false);
+                await ProblemAsync(context, ProblemTypes.AlreadyUploaded, 412, "Already uploaded", "An original was already uploaded for this image; originals are written once.").ConfigureAwait(false);
                 return;
             case PutStatus.TooShort or PutStatus.TooLong:
-                await ProblemAsync(context, 400, "Bad Request", $"The body did not have the signed length of {length} bytes.").ConfigureAwait(false);
+                await ProblemAsync(context, ProblemTypes.InvalidRequest, 400, "Invalid upload", $"The body did not have the signed length of {length} bytes.").ConfigureAwait(false);
                 return;
         }
 
@@ -108,14 +108,14 @@ internal static partial class ObjectEndpoints
         var check = signer.Verify("GET", request.Path.Value ?? "", request.QueryString.Value);
         if (!check.IsValid || check.Key is null)
         {
-            await ProblemAsync(context, 403, "Forbidden", $"The download URL is not valid ({check.Status}).").ConfigureAwait(false);
+            await ProblemAsync(context, ProblemTypes.Forbidden, 403, "Download URL not valid", $"The download URL is not valid ({check.Status}).").ConfigureAwait(false);
             return;
         }
 
         await using var stored = await store.OpenAsync(check.Bucket, check.Key, context.RequestAborted).ConfigureAwait(false);
         if (stored is null)
         {
-            await ProblemAsync(context, 404, "Not Found", "The object does not exist (any more).").ConfigureAwait(false);
+            await ProblemAsync(context, ProblemTypes.NotFound, 404, "Object not found", "The object does not exist (any more).").ConfigureAwait(false);
             return;
         }
 
@@ -136,11 +136,11 @@ internal static partial class ObjectEndpoints
         }
     }
 
-    private static async Task ProblemAsync(HttpContext context, int status, string title, string detail)
+    private static async Task ProblemAsync(HttpContext context, string type, int status, string title, string detail)
     {
         context.Response.StatusCode = status;
         context.Response.ContentType = ApiResponse.ProblemMediaType;
-        await context.Response.WriteAsync(JsonSerializer.Serialize(new ApiProblem("about:blank", title, status, detail), ApiJson.Context.ApiProblem), context.RequestAborted).ConfigureAwait(false);
+        await context.Response.WriteAsync(JsonSerializer.Serialize(new ApiProblem(type, title, status, detail), ApiJson.Context.ApiProblem), context.RequestAborted).ConfigureAwait(false);
     }
 
     [LoggerMessage(Level = LogLevel.Error, Message = "Could not stage the events of upload {Key}; nothing was stored")]

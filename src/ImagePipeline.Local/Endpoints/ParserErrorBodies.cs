@@ -47,7 +47,7 @@ internal static class ParserErrorBodies
         var statusLine = text[..text.IndexOf("\r\n", StringComparison.Ordinal)];
         var title = statusLine.Length > 13 ? statusLine[13..] : "Bad Request";
         var body = JsonSerializer.SerializeToUtf8Bytes(
-            new ApiProblem(ProblemTypes.Blank, title, status, "The request could not be parsed (malformed request line, target or headers, or no Host header)."),
+            new ApiProblem(ProblemTypes.ForStatus(status), title, status, "The request could not be parsed (malformed request line, target or headers, or no Host header)."),
             ApiJson.Context.ApiProblem);
         var headers = text[..end].Replace("Content-Length: 0", $"Content-Length: {body.Length}", StringComparison.OrdinalIgnoreCase)
             + "\r\nContent-Type: application/problem+json\r\nCache-Control: no-store\r\n\r\n";

@@ -50,7 +50,7 @@ internal static partial class WebServerProblems
         context.Response.StatusCode = status;
         context.Response.ContentType = ApiResponse.ProblemMediaType;
         context.Response.Headers.CacheControl = "no-store";
-        var body = JsonSerializer.SerializeToUtf8Bytes(new ApiProblem(ProblemTypes.Blank, title, status, detail), ApiJson.Context.ApiProblem);
+        var body = JsonSerializer.SerializeToUtf8Bytes(new ApiProblem(ProblemTypes.ForStatus(status), title, status, detail), ApiJson.Context.ApiProblem);
         context.Response.ContentLength = body.Length;
         await context.Response.Body.WriteAsync(body, context.RequestAborted);
     }

@@ -4,7 +4,11 @@ using Microsoft.Data.Sqlite;
 namespace ImagePipeline.Local.Pipeline;
 
 /// <summary>A queued stage event: the SQS message body it stands for, and how often it was received.</summary>
-public sealed record OutboxMessage(long Id, Stage Stage, string Body, int Attempts);
+public sealed record OutboxMessage(long Id, Stage Stage, string Body, int Attempts)
+{
+    /// <summary>The other stage's row of the same event, due at the same time (when polled), or null.</summary>
+    public long? SiblingId { get; init; }
+}
 
 /// <summary>
 /// The durable fan-out of the embedded default: one row per (object-created event, stage), in SQLite beside the
@@ -36,6 +40,7 @@ public sealed class Outbox
                 created_at INTEGER NOT NULL,
                 last_error TEXT);
             CREATE INDEX IF NOT EXISTS outbox_runnable ON outbox (available_at, id);
+            CREATE INDEX IF NOT EXISTS outbox_image ON outbox (image_key);
             CREATE TABLE IF NOT EXISTS dead_letters (
                 id INTEGER PRIMARY KEY,
                 stage TEXT NOT NULL,
@@ -165,12 +170,22 @@ public sealed class Outbox
         await command.ExecuteNonQueryAsync(cancellationToken).ConfigureAwait(false);
     }
 
-    /// <summary>Rows of <paramref name="stage"/> due now, oldest first, skipping those already being worked on.</summary>
+    /// <summary>
+    /// Rows of <paramref name="stage"/> due now, oldest first, skipping those already being worked on; each with the
+    /// other stage's row of the same event when that is due too (<see cref="OutboxMessage.SiblingId"/>).
+    /// </summary>
     public async Task<IReadOnlyList<OutboxMessage>> DueAsync(Stage stage, int max, IReadOnlySet<long> inFlight, CancellationToken cancellationToken)
     {
         await using var connection = Open();
         await using var command = connection.CreateCommand();
-        command.CommandText = "SELECT id, body, attempts FROM outbox WHERE stage = $stage AND available_at <= $now ORDER BY available_at, id LIMIT $limit";
+        // Each row comes with the other stage's row of the same event when that is due too, so both can run from one decode.
+        command.CommandText = """
+            SELECT o.id, o.body, o.attempts,
+                   (SELECT s.id FROM outbox s
+                    WHERE s.image_key = o.image_key AND s.stage <> o.stage AND s.body = o.body AND s.available_at <= $now
+                    ORDER BY s.id LIMIT 1)
+            FROM outbox o WHERE o.stage = $stage AND o.available_at <= $now ORDER BY o.available_at, o.id LIMIT $limit
+            """;
         command.Parameters.AddWithValue("$stage", stage.ToName());
         command.Parameters.AddWithValue("$now", _clock.GetUtcNow().ToUnixTimeMilliseconds());
         command.Parameters.AddWithValue("$limit", max + inFlight.Count);
@@ -181,7 +196,7 @@ public sealed class Outbox
             var id = reader.GetInt64(0);
             if (!inFlight.Contains(id))
             {
-                due.Add(new OutboxMessage(id, stage, reader.GetString(1), reader.GetInt32(2)));
+                due.Add(new OutboxMessage(id, stage, reader.GetString(1), reader.GetInt32(2)) { SiblingId = reader.IsDBNull(3) ? null : reader.GetInt64(3) });
             }
         }
 

@@ -33,6 +33,9 @@ public sealed partial class StageDispatcher(
 {
     private readonly Channel<bool>[] _wake = [NewWakeChannel(), NewWakeChannel()];
 
+    // Rows being worked on, of both stages: a row that one stage's loop took along with its own is not the other's.
+    private readonly HashSet<long> _inFlight = [];
+
     protected override Task ExecuteAsync(CancellationToken stoppingToken)
     {
         outbox.Enqueued += Wake;
@@ -54,7 +57,6 @@ public sealed partial class StageDispatcher(
 
     private async Task RunStageAsync(Stage stage, CancellationToken stoppingToken)
     {
-        var inFlight = new HashSet<long>();
         var slots = new SemaphoreSlim(options.Concurrency);
         var running = new List<Task>();
         while (!stoppingToken.IsCancellationRequested)
@@ -62,13 +64,7 @@ public sealed partial class StageDispatcher(
             IReadOnlyList<OutboxMessage> due;
             try
             {
-                HashSet<long> snapshot;
-                lock (inFlight)
-                {
-                    snapshot = [.. inFlight];
-                }
-
-                due = await outbox.DueAsync(stage, Math.Max(1, options.Concurrency * 2), snapshot, stoppingToken).ConfigureAwait(false);
+                due = await outbox.DueAsync(stage, Math.Max(1, options.Concurrency * 2), InFlightNow(), stoppingToken).ConfigureAwait(false);
             }
             catch (OperationCanceledException) when (stoppingToken.IsCancellationRequested)
             {
@@ -91,9 +87,11 @@ public sealed partial class StageDispatcher(
                     break;
                 }
 
-                lock (inFlight)
+                if (TryClaim(message) is not { } claimed)
                 {
-                    inFlight.Add(message.Id);
+                    // The other stage's loop took it along with its own row since the poll.
+                    slots.Release();
+                    continue;
                 }
 
                 running.Add(Task.Run(
@@ -101,14 +99,11 @@ public sealed partial class StageDispatcher(
                     {
                         try
                         {
-                            await HandleAsync(message, stoppingToken).ConfigureAwait(false);
+                            await HandleAsync(claimed, stoppingToken).ConfigureAwait(false);
                         }
                         finally
                         {
-                            lock (inFlight)
-                            {
-                                inFlight.Remove(message.Id);
-                            }
+                            Unclaim(message.Id);
 
                             slots.Release();
                             Wake(stage);
@@ -140,7 +135,88 @@ public sealed partial class StageDispatcher(
         await Task.WhenAll(running).ConfigureAwait(false);
     }
 
+    private HashSet<long> InFlightNow()
+    {
+        lock (_inFlight)
+        {
+            return [.. _inFlight];
+        }
+    }
+
+    /// <summary>
+    /// Claims the row and, in the same step, its sibling when nobody works on that yet: the loop that claims first runs
+    /// both, the other skips its row. Null when the row itself is taken.
+    /// </summary>
+    private OutboxMessage? TryClaim(OutboxMessage message)
+    {
+        lock (_inFlight)
+        {
+            if (!_inFlight.Add(message.Id))
+            {
+                return null;
+            }
+
+            return message.SiblingId is { } sibling && _inFlight.Add(sibling) ? message : message with { SiblingId = null };
+        }
+    }
+
+    private void Unclaim(long id)
+    {
+        lock (_inFlight)
+        {
+            _inFlight.Remove(id);
+        }
+    }
+
+    /// <summary>
+    /// Receives a row and runs it. When the other stage's row of the same upload is due too, it is taken along and
+    /// both stages run from one decode (as <c>imagepipeline process</c> does); each row keeps its own receive count,
+    /// retries and dead-lettering.
+    /// </summary>
     private async Task HandleAsync(OutboxMessage queued, CancellationToken stoppingToken)
+    {
+        try
+        {
+            var message = await ReceiveAsync(queued).ConfigureAwait(false);
+            if (message is null)
+            {
+                return;
+            }
+
+            if (await ReceiveSiblingAsync(queued).ConfigureAwait(false) is not { } sibling)
+            {
+                await HandleAloneAsync(message, stoppingToken).ConfigureAwait(false);
+                return;
+            }
+
+            var (resize, thumbnail) = message.Stage == Stage.Resize ? (message, sibling) : (sibling, message);
+            BothStagesReports reports;
+            try
+            {
+                reports = await processor.ProcessMessageForBothStagesAsync(resize.Body, resize.Attempts, thumbnail.Attempts, stoppingToken, CancellationMeaning.Shutdown).ConfigureAwait(false);
+            }
+            catch (OperationCanceledException) when (stoppingToken.IsCancellationRequested)
+            {
+                await ReleaseAsync(resize).ConfigureAwait(false);
+                await ReleaseAsync(thumbnail).ConfigureAwait(false);
+                return;
+            }
+
+            await SettleAsync(resize, reports.Resize).ConfigureAwait(false);
+            await SettleAsync(thumbnail, reports.Thumbnail).ConfigureAwait(false);
+        }
+        finally
+        {
+            if (queued.SiblingId is { } siblingId)
+            {
+                Unclaim(siblingId);
+                Wake(queued.Stage == Stage.Resize ? Stage.Thumbnail : Stage.Resize);
+            }
+        }
+    }
+
+    /// <summary>Counts a receive; null when that failed, or when the row was dead-lettered (past its last attempt).</summary>
+    private async Task<OutboxMessage?> ReceiveAsync(OutboxMessage queued)
     {
         OutboxMessage message;
         try
@@ -150,41 +226,68 @@ public sealed partial class StageDispatcher(
         catch (Exception e)
         {
             LogOutboxWriteFailed(logger, e, queued.Id);
-            return;
+            return null;
         }
 
-        var attempt = message.Attempts;
-        if (attempt > options.MaxAttempts)
+        if (message.Attempts > options.MaxAttempts)
         {
             // Its earlier receives all ended with the process dying (a crash, an OOM kill): this is where SQS would
             // move it to the dead-letter queue, and where the deadletter function records the stage failed.
             await DeadLetterAsync(message, $"the host stopped abruptly while processing it on each of {options.MaxAttempts} attempts").ConfigureAwait(false);
-            return;
+            return null;
         }
 
+        return message;
+    }
+
+    /// <summary>Counts a receive of the claimed sibling row; null when there is none, or it cannot run now.</summary>
+    private async Task<OutboxMessage?> ReceiveSiblingAsync(OutboxMessage message)
+    {
+        if (message.SiblingId is not { } siblingId)
+        {
+            return null;
+        }
+
+        var other = message.Stage == Stage.Resize ? Stage.Thumbnail : Stage.Resize;
+        return await ReceiveAsync(new OutboxMessage(siblingId, other, message.Body, 0)).ConfigureAwait(false);
+    }
+
+    private async Task HandleAloneAsync(OutboxMessage message, CancellationToken stoppingToken)
+    {
         IReadOnlyList<StageReport> reports;
         try
         {
-            reports = await processor.ProcessMessageAsync(message.Stage, message.Body, attempt, stoppingToken, CancellationMeaning.Shutdown).ConfigureAwait(false);
+            reports = await processor.ProcessMessageAsync(message.Stage, message.Body, message.Attempts, stoppingToken, CancellationMeaning.Shutdown).ConfigureAwait(false);
         }
         catch (OperationCanceledException) when (stoppingToken.IsCancellationRequested)
         {
-            // Stopping is not failing: the row stays with its receive given back, and runs again on the next start.
-            try
-            {
-                await outbox.ReleaseAsync(message.Id, CancellationToken.None).ConfigureAwait(false);
-            }
-            catch (Exception e)
-            {
-                LogOutboxWriteFailed(logger, e, message.Id);
-            }
-
+            await ReleaseAsync(message).ConfigureAwait(false);
             return;
         }
 
+        await SettleAsync(message, reports).ConfigureAwait(false);
+    }
+
+    /// <summary>Stopping is not failing: the row stays with its receive given back, and runs again on the next start.</summary>
+    private async Task ReleaseAsync(OutboxMessage message)
+    {
+        try
+        {
+            await outbox.ReleaseAsync(message.Id, CancellationToken.None).ConfigureAwait(false);
+        }
+        catch (Exception e)
+        {
+            LogOutboxWriteFailed(logger, e, message.Id);
+        }
+    }
+
+    /// <summary>Logs a row's reports and acknowledges it, schedules its retry, or dead-letters it after the last attempt.</summary>
+    private async Task SettleAsync(OutboxMessage message, IReadOnlyList<StageReport> reports)
+    {
+        var attempt = message.Attempts;
         foreach (var report in reports)
         {
-            LogReport(logger, message.Stage.ToName(), report.Outcome, report.ImageId, report.ErrorCode, report.Elapsed.TotalMilliseconds, report.OutputBytes, attempt, report.Detail);
+            Log(message.Stage, report, attempt);
         }
 
         try
@@ -223,7 +326,7 @@ public sealed partial class StageDispatcher(
             var reports = await processor.AbandonMessageAsync(message.Stage, message.Body, reason, CancellationToken.None).ConfigureAwait(false);
             foreach (var report in reports)
             {
-                LogReport(logger, message.Stage.ToName(), report.Outcome, report.ImageId, report.ErrorCode, 0, 0, message.Attempts, report.Detail);
+                Log(message.Stage, report, message.Attempts);
             }
 
             if (reports.Any(r => r.Disposition == StageDisposition.Retry))
@@ -241,8 +344,33 @@ public sealed partial class StageDispatcher(
         }
     }
 
-    [LoggerMessage(Level = LogLevel.Information, Message = "Stage {Stage} {Outcome} image {ImageId} code {ErrorCode} in {ElapsedMs:0} ms, {OutputBytes} bytes, attempt {Attempt}: {Detail}")]
-    private static partial void LogReport(ILogger logger, string stage, string outcome, Guid? imageId, string? errorCode, double elapsedMs, long outputBytes, int attempt, string detail);
+    /// <summary>
+    /// One line per report, at the level its severity calls for: a user's file that cannot be processed is a warning
+    /// (nothing to fix here), a retry too, a final failure of ours an error. Only failures name a code.
+    /// </summary>
+    private void Log(Stage stage, StageReport report, int attempt)
+    {
+        var level = report.Severity switch
+        {
+            StageSeverity.Routine => LogLevel.Information,
+            StageSeverity.FileRejected or StageSeverity.Transient => LogLevel.Warning,
+            _ => LogLevel.Error,
+        };
+        if (report.ErrorCode is { } code)
+        {
+            LogFailure(logger, level, stage.ToName(), report.Outcome, report.ImageId, code, report.Elapsed.TotalMilliseconds, attempt, report.Detail);
+        }
+        else
+        {
+            LogReport(logger, level, stage.ToName(), report.Outcome, report.ImageId, report.Elapsed.TotalMilliseconds, report.OutputBytes, attempt, report.Detail);
+        }
+    }
+
+    [LoggerMessage(Message = "Stage {Stage} {Outcome} image {ImageId} in {ElapsedMs:0} ms, {OutputBytes} bytes, attempt {Attempt}: {Detail}")]
+    private static partial void LogReport(ILogger logger, LogLevel level, string stage, string outcome, Guid? imageId, double elapsedMs, long outputBytes, int attempt, string detail);
+
+    [LoggerMessage(Message = "Stage {Stage} {Outcome} image {ImageId} with {ErrorCode} in {ElapsedMs:0} ms, attempt {Attempt}: {Detail}")]
+    private static partial void LogFailure(ILogger logger, LogLevel level, string stage, string outcome, Guid? imageId, string errorCode, double elapsedMs, int attempt, string detail);
 
     [LoggerMessage(Level = LogLevel.Error, Message = "Stage {Stage} message {MessageId} dead-lettered after {Attempts} attempts: {Error}")]
     private static partial void LogDeadLettered(ILogger logger, string stage, long messageId, int attempts, string error);

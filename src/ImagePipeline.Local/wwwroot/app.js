@@ -2,7 +2,7 @@
 
 import { api, apiUrl, loadConfig, NetworkError, useSignIn } from './js/api.js';
 import { displayName, readSignInConfig, startSignIn } from './js/auth.js';
-import { formatName, h, imageIdPattern } from './js/dom.js';
+import { formatList, formatName, h, imageIdPattern } from './js/dom.js';
 import { createDetailView } from './js/detail.js';
 import { createGallery } from './js/gallery.js';
 import { createUploader } from './js/uploads.js';
@@ -153,7 +153,6 @@ const gallery = createGallery({
       detailView.close();
     }
   },
-  onSettled: (detail) => uploader.processed(detail),
   onConnection: reportConnection,
 });
 
@@ -176,8 +175,9 @@ const detailView = createDetailView({
 const uploader = createUploader({
   area: $('uploads-area'),
   list: $('uploads'),
-  onCreated: (summary) => gallery.upsert(summary, { ours: true }),
-  onUploaded: () => gallery.schedulePoll(),
+  onCreated: (summary) => gallery.startUpload(summary),
+  onProgress: (id, percent) => gallery.uploadProgress(id, percent),
+  onUploaded: (id) => gallery.finishUpload(id),
   onAbandoned: (id) => gallery.remove(id),
   onNetworkError: (error) => reportConnection(error),
 });
@@ -196,7 +196,7 @@ fileInput.addEventListener('change', () => {
 
   fileInput.value = '';
 });
-$('uploads-clear').addEventListener('click', () => uploader.clearFinished());
+$('uploads-clear').addEventListener('click', () => uploader.clearFailed());
 
 let dragDepth = 0;
 dropzone.addEventListener('dragenter', (event) => {
@@ -288,17 +288,20 @@ async function checkHealth() {
   try {
     const health = await api.health();
     status.dataset.state = 'ok';
-    status.textContent = `API ${health.version} · decodes ${health.formats.join(', ')}`;
+    // What a user can upload, in their words; the version is for whoever runs the site (the footer, and a tooltip).
+    status.textContent = `Accepts ${formatList(health.formats.map(formatName))}`;
+    status.title = `Connected · ImagePipeline ${health.version}`;
+    $('app-version').textContent = `ImagePipeline ${health.version}`;
     const accept = health.formats.flatMap((format) => mediaTypes[format] ?? []);
     if (accept.length > 0) {
       fileInput.accept = accept.join(',');
     }
 
-    $('dropzone-hint').textContent = `${health.formats.map(formatName).join(', ')} · several files at once`;
     return true;
   } catch (error) {
     status.dataset.state = 'down';
-    status.textContent = 'API unreachable';
+    status.textContent = 'Cannot reach the server';
+    status.title = '';
     reportConnection(error);
     return false;
   }
@@ -343,7 +346,6 @@ async function begin() {
 async function start() {
   await loadConfig();
   $('openapi-link').href = apiUrl('/v1/openapi.json');
-  $('openapi-link').textContent = apiUrl('/v1/openapi.json');
   await reconnect();
 }
 

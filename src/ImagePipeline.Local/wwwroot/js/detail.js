@@ -3,7 +3,8 @@
 
 import { api, ApiError, signedInCalls } from './api.js';
 import {
-  announce, formatBytes, formatCameraTime, formatDegrees, formatExactBytes, formatName, formatTimestamp, h,
+  announce, formatBytes, formatCameraTime, formatDegrees, formatExactBytes, formatList, formatName, formatTimestamp, h,
+  mediaTypeName,
 } from './dom.js';
 
 // The dialog is at most 60rem wide; on a phone the image spans the viewport less the dialog's padding.
@@ -122,7 +123,7 @@ export function createDetailView({ dialog, confirm, onDeleted, onClosed, onLoade
             ['Format', detail.original ? formatName(detail.original.format) : null, 'format'],
             ['Dimensions', detail.original ? `${detail.original.width} × ${detail.original.height} px` : null, 'dimensions'],
             ['Size', detail.original ? `${formatBytes(detail.original.bytes)} (${formatExactBytes(detail.original.bytes)})` : null, 'bytes'],
-            ['Type declared', detail.contentType, 'content-type'],
+            ['Sent as', sentAs(detail.contentType), 'content-type'],
             ['Uploaded', formatTimestamp(detail.createdAt), 'created-at'],
           ], 'Not read yet.')),
         h('section', { class: 'detail-section', 'aria-labelledby': 'detail-camera-title' },
@@ -222,7 +223,9 @@ function renderPicture(detail) {
     decoding: 'async',
   });
   return h('figure', { class: 'detail-picture' }, img,
-    h('figcaption', { class: 'muted' }, `Renditions: ${renditions.map((r) => `${r.width} px`).join(', ')} (WebP); the browser picks one for this screen.`));
+    h('figcaption', { class: 'muted' }, renditions.length === 1
+      ? `One size: ${largest.width} px wide.`
+      : `${renditions.length} sizes: ${formatList(renditions.map((r) => String(r.width)))} px wide.`));
 }
 
 function renderExif(metadata) {
@@ -246,6 +249,12 @@ function renderExif(metadata) {
     ['Focal length', metadata.focalLength == null ? null : `${metadata.focalLength} mm`, 'focal-length'],
     ['Location', gps, 'gps'],
   ], 'No camera data in this file.');
+}
+
+/** What the uploader said the file is: "JPEG (image/jpeg)"; the Format row says what it really is. */
+function sentAs(contentType) {
+  const name = mediaTypeName(contentType);
+  return name && name !== contentType ? `${name} (${contentType})` : contentType;
 }
 
 /** A <dl> of the rows that have a value, or `emptyText` when none has. */

@@ -79,15 +79,29 @@ export function formatExactBytes(bytes) {
   return `${number.format(bytes)} bytes`;
 }
 
+// Every date on the page is written one way: the reader's locale, medium date and short time ("17 May 2024, 14:30" in
+// en-GB, "May 17, 2024, 2:30 PM" in en-US).
+const dateTimeOptions = { dateStyle: 'medium', timeStyle: 'short' };
+const localDateTime = new Intl.DateTimeFormat(undefined, dateTimeOptions);
+// A camera's clock has no zone: its wall time is shown as it is, never shifted into the reader's zone.
+const wallClockDateTime = new Intl.DateTimeFormat(undefined, { ...dateTimeOptions, timeZone: 'UTC' });
+
 /** An ISO 8601 UTC timestamp in the reader's local time. */
 export function formatTimestamp(iso) {
   const date = new Date(iso);
-  return Number.isNaN(date.getTime()) ? iso : date.toLocaleString(undefined, { dateStyle: 'medium', timeStyle: 'short' });
+  return Number.isNaN(date.getTime()) ? iso : localDateTime.format(date);
 }
 
-/** EXIF local time "2024-05-17T14:30:15" (no zone: the camera's clock) → "2024-05-17 14:30:15". */
+/** EXIF local time "2024-05-17T14:30:15" (no zone: the camera's clock), in the same format as every other date. */
 export function formatCameraTime(text) {
-  return typeof text === 'string' ? text.replace('T', ' ') : text;
+  const match = typeof text === 'string' ? /^(\d{4})-(\d{2})-(\d{2})T(\d{2}):(\d{2}):(\d{2})$/.exec(text) : null;
+  if (!match) {
+    return text;
+  }
+
+  const [year, month, day, hour, minute, second] = match.slice(1).map(Number);
+  const date = new Date(Date.UTC(year, month - 1, day, hour, minute, second));
+  return Number.isNaN(date.getTime()) ? text : wallClockDateTime.format(date);
 }
 
 export function formatDegrees(value, positive, negative) {
@@ -95,6 +109,17 @@ export function formatDegrees(value, positive, negative) {
 }
 
 const formatNames = { jpeg: 'JPEG', png: 'PNG', webp: 'WebP', gif: 'GIF', avif: 'AVIF', heic: 'HEIC', tiff: 'TIFF' };
+
+/** ["JPEG", "PNG", "GIF"] → "JPEG, PNG and GIF" (in the page's language). */
+export function formatList(items) {
+  return new Intl.ListFormat(document.documentElement.lang || 'en', { type: 'conjunction' }).format(items);
+}
+
+/** "image/jpeg" → "JPEG", "image/heif" → "HEIF"; anything else as it is. */
+export function mediaTypeName(mediaType) {
+  const match = typeof mediaType === 'string' ? /^image\/([a-z0-9.+-]+)$/i.exec(mediaType.trim()) : null;
+  return match ? formatName(match[1]) : mediaType;
+}
 
 /** "jpeg" → "JPEG", "webp" → "WebP" */
 export function formatName(format) {

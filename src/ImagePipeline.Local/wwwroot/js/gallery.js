@@ -1,4 +1,5 @@
-// The gallery: newest first, a page at a time ("Load more" follows nextCursor), with live status while images process.
+// The gallery: newest first, a page at a time ("Load more" follows nextCursor), with live status while images upload
+// (from this page) and process.
 
 import { api, ApiError } from './api.js';
 import { announce, h } from './dom.js';
@@ -17,10 +18,9 @@ const pendingWorthPolling = 20 * 60 * 1000;
  * @param {number} options.pageSize
  * @param {(detail: object) => void} options.onDetail  every detail fetched while polling (for an open detail view)
  * @param {(id: string) => void} options.onGone        an image no longer exists
- * @param {(detail: object) => void} options.onSettled  an image uploaded from this page became ready or failed
  * @param {(error: Error|null) => void} options.onConnection  an error talking to the API, or null once it answers
  */
-export function createGallery({ list, loadMore, empty, count, pageSize, onDetail, onGone, onSettled, onConnection }) {
+export function createGallery({ list, loadMore, empty, count, pageSize, onDetail, onGone, onConnection }) {
   const entries = new Map();
   // Images without a card here (not on the pages loaded) that are polled anyway until they settle: one reprocessed
   // from its detail view.
@@ -98,6 +98,36 @@ export function createGallery({ list, loadMore, empty, count, pageSize, onDetail
 
     updateCard(entry, summary);
     refreshCounts();
+    schedulePoll();
+  }
+
+  /** A file this page is uploading was recorded: its card comes first and shows how much has been sent. */
+  function startUpload(summary) {
+    upsert(summary, { ours: true });
+    const entry = entries.get(summary.id);
+    entry.uploaded = 0;
+    entry.element.dataset.upload = 'uploading';
+    updateCard(entry, entry.summary);
+  }
+
+  function uploadProgress(id, percent) {
+    const entry = entries.get(id);
+    if (entry && entry.uploaded !== null) {
+      entry.uploaded = percent;
+      updateCard(entry, entry.summary);
+    }
+  }
+
+  /** The original arrived: from here the card shows the image's status like any other. */
+  function finishUpload(id) {
+    const entry = entries.get(id);
+    if (!entry) {
+      return;
+    }
+
+    entry.uploaded = null;
+    entry.element.dataset.upload = 'uploaded';
+    updateCard(entry, entry.summary);
     schedulePoll();
   }
 
@@ -179,7 +209,6 @@ export function createGallery({ list, loadMore, empty, count, pageSize, onDetail
             updateCard(entry, detail);
             if (entry.ours && was !== detail.status && (detail.status === 'ready' || detail.status === 'failed')) {
               announceStatus(detail);
-              onSettled(detail);
             }
           }
 
@@ -204,7 +233,7 @@ export function createGallery({ list, loadMore, empty, count, pageSize, onDetail
     schedulePoll(failure ? pollInterval * 3 : pollInterval);
   }
 
-  return { loadFirst, upsert, remove, linkOf, summaryOf, schedulePoll, follow };
+  return { loadFirst, upsert, startUpload, uploadProgress, finishUpload, remove, linkOf, summaryOf, follow };
 }
 
 function announceStatus(detail) {
@@ -218,25 +247,38 @@ function announceStatus(detail) {
 function renderCard(summary) {
   const link = h('a', { class: 'card-link', href: `#/images/${summary.id}` });
   const name = h('span', { class: 'card-name', title: summary.fileName }, summary.fileName);
+  const progress = h('progress', { class: 'card-progress', max: 100, value: 0, hidden: true });
   const badge = h('span', { class: 'badge' });
   const code = h('span', { class: 'error-code', hidden: true });
-  const element = h('li', { class: 'card', dataset: { id: summary.id } },
+  const element = h('li', { class: 'card', dataset: { id: summary.id, fileName: summary.fileName } },
     link,
-    h('div', { class: 'card-meta' }, name, h('span', { class: 'card-status' }, badge, code)));
-  return { summary, element, link, name, badge, code, ours: false, thumbRetried: false };
+    h('div', { class: 'card-meta' }, name, progress, h('span', { class: 'card-status' }, badge, code)));
+  // `uploaded`: the percentage sent while this page uploads the original, else null.
+  return { summary, element, link, name, progress, badge, code, ours: false, uploaded: null, thumbRetried: false };
 }
 
 /** Updates a card in place (its link keeps focus); an image already shown is never reloaded for a fresh signed URL. */
 function updateCard(entry, summary) {
   entry.summary = { ...entry.summary, ...summary };
   const { id, fileName, status, thumbnailUrl } = entry.summary;
+  const uploading = entry.uploaded !== null;
+  const shown = uploading ? 'uploading' : status;
   entry.element.dataset.status = status;
+  entry.element.dataset.fileName = fileName;
   entry.name.textContent = fileName;
   entry.name.title = fileName;
-  entry.badge.dataset.status = status;
-  entry.badge.textContent = status;
+  entry.badge.dataset.status = shown;
+  entry.badge.textContent = uploading ? `uploading ${entry.uploaded}%` : status;
+  entry.progress.hidden = !uploading;
+  if (uploading) {
+    entry.progress.value = entry.uploaded;
+    entry.progress.textContent = `${entry.uploaded}%`;
+    entry.progress.setAttribute('aria-label', `Upload progress of ${fileName}`);
+  }
+
   const errorCode = summary.error?.code ?? entry.summary.error?.code ?? null;
   entry.code.textContent = errorCode ?? '';
+  entry.code.title = errorCode ?? '';
   entry.code.hidden = !(status === 'failed' && errorCode);
 
   const image = entry.link.querySelector('img');
@@ -246,7 +288,7 @@ function updateCard(entry, summary) {
     entry.link.replaceChildren(img);
   } else if (!thumbnailUrl && !image) {
     const placeholder = h('span', { class: 'thumb thumb-placeholder', dataset: { status }, 'aria-hidden': 'true' });
-    entry.link.replaceChildren(placeholder, h('span', { class: 'visually-hidden' }, `${fileName} (${status})`));
+    entry.link.replaceChildren(placeholder, h('span', { class: 'visually-hidden' }, `${fileName} (${shown})`));
   } else if (image) {
     image.alt = fileName;
   }

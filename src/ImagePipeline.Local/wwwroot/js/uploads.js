@@ -1,4 +1,6 @@
-// Uploads: POST /v1/uploads, then the presigned PUT with a progress bar per file, a few files at a time.
+// Uploads: POST /v1/uploads, then the presigned PUT, a few files at a time. A file is listed here only until the API
+// has recorded it: from then on its gallery card shows the upload's progress and what becomes of the image, so no image
+// is ever listed twice. What stays here is what never became an image (refused, or the upload failed).
 
 import { api, ApiError, NetworkError, putObject } from './api.js';
 import { announce, contentTypeOf, formatBytes, h } from './dom.js';
@@ -8,15 +10,15 @@ const parallelUploads = 3;
 /**
  * @param {object} options
  * @param {HTMLElement} options.area      the uploads section (shown once there is something in it)
- * @param {HTMLUListElement} options.list the list of uploads
- * @param {(summary: object) => void} options.onCreated   an image was recorded (pending)
- * @param {(id: string) => void} options.onUploaded       its original arrived
- * @param {(id: string) => void} options.onAbandoned      its original never will (the record was deleted)
- * @param {(error: Error) => void} options.onNetworkError the API could not be reached
+ * @param {HTMLUListElement} options.list the files not (yet) in the gallery
+ * @param {(summary: object) => void} options.onCreated        an image was recorded (pending): its card takes over
+ * @param {(id: string, percent: number) => void} options.onProgress  how much of its original has been sent
+ * @param {(id: string) => void} options.onUploaded             its original arrived
+ * @param {(id: string) => void} options.onAbandoned            its original never will (the record was deleted)
+ * @param {(error: Error) => void} options.onNetworkError       the API could not be reached
  */
-export function createUploader({ area, list, onCreated, onUploaded, onAbandoned, onNetworkError }) {
+export function createUploader({ area, list, onCreated, onProgress, onUploaded, onAbandoned, onNetworkError }) {
   const queue = [];
-  const byImage = new Map();
   let active = 0;
 
   function add(files) {
@@ -26,8 +28,12 @@ export function createUploader({ area, list, onCreated, onUploaded, onAbandoned,
       queue.push({ file, item });
     }
 
-    area.hidden = list.childElementCount === 0;
+    refresh();
     pump();
+  }
+
+  function refresh() {
+    area.hidden = list.childElementCount === 0;
   }
 
   function pump() {
@@ -51,8 +57,8 @@ export function createUploader({ area, list, onCreated, onUploaded, onAbandoned,
       return;
     }
 
-    item.element.dataset.imageId = created.imageId;
-    byImage.set(created.imageId, item);
+    item.element.remove();
+    refresh();
     onCreated({
       id: created.imageId,
       fileName: file.name,
@@ -62,22 +68,17 @@ export function createUploader({ area, list, onCreated, onUploaded, onAbandoned,
       placeholder: null,
     });
 
-    item.set('uploading', 'Uploading… 0%');
     try {
-      await putObject(created.upload, file, (fraction) => {
-        const percent = Math.floor(fraction * 100);
-        item.progress(percent);
-        item.status(`Uploading… ${percent}%`);
-      });
+      await putObject(created.upload, file, (fraction) => onProgress(created.imageId, Math.floor(fraction * 100)));
     } catch (error) {
+      // The file is back in this list, saying why; the record would stay pending (until it expires) with nothing
+      // behind it, so it goes, and its card with it.
+      list.prepend(item.element);
       reject(item, file, error);
-      // The record would stay pending (until it expires) with nothing behind it: remove it.
       api.deleteImage(created.imageId).catch(() => {}).finally(() => onAbandoned(created.imageId));
       return;
     }
 
-    item.set('uploaded', 'Uploaded — processing');
-    item.progress(100);
     announce(`${file.name} uploaded.`);
     onUploaded(created.imageId);
   }
@@ -95,46 +96,30 @@ export function createUploader({ area, list, onCreated, onUploaded, onAbandoned,
         onNetworkError(error);
       }
     }
+
+    refresh();
   }
 
-  /** The pipeline finished with an uploaded image: the item says how. */
-  function processed(detail) {
-    const item = byImage.get(detail.id);
-    if (!item || !item.element.isConnected) {
-      return;
-    }
-
-    if (detail.status === 'ready') {
-      item.set('ready', 'Ready');
-    } else if (detail.status === 'failed') {
-      item.set('failed', `Processing failed — ${detail.error?.code ?? 'unknown error'}`);
-      item.detail(detail.error?.message ?? '');
-    }
-  }
-
-  function clearFinished() {
+  function clearFailed() {
     for (const element of [...list.children]) {
-      if (['ready', 'failed', 'rejected', 'error'].includes(element.dataset.state)) {
-        byImage.delete(element.dataset.imageId);
+      if (['rejected', 'error'].includes(element.dataset.state)) {
         element.remove();
       }
     }
 
-    area.hidden = list.childElementCount === 0;
+    refresh();
   }
 
-  return { add, processed, clearFinished };
+  return { add, clearFailed };
 }
 
 function renderItem(file) {
-  const progress = h('progress', { class: 'upload-progress', max: 100, value: 0, 'aria-label': `Upload progress of ${file.name}` });
   const status = h('span', { class: 'upload-status' }, 'Waiting…');
   const detail = h('p', { class: 'upload-detail', hidden: true });
   const element = h('li', { class: 'upload', dataset: { state: 'waiting', fileName: file.name } },
     h('div', { class: 'upload-row' },
       h('span', { class: 'upload-name', title: file.name }, file.name),
       h('span', { class: 'upload-size' }, formatBytes(file.size))),
-    progress,
     status,
     detail);
 
@@ -143,14 +128,6 @@ function renderItem(file) {
     set(state, text) {
       element.dataset.state = state;
       status.textContent = text;
-      progress.hidden = state === 'rejected' || state === 'error' || state === 'failed';
-    },
-    status(text) {
-      status.textContent = text;
-    },
-    progress(percent) {
-      progress.value = percent;
-      progress.textContent = `${percent}%`;
     },
     detail(text) {
       detail.textContent = text;
