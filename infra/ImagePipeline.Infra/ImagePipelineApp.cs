@@ -14,7 +14,7 @@ public static class ImagePipelineApp
         return new ImagePipelineStack(app, settings.StackName, new ImagePipelineStackProps
         {
             Settings = settings,
-            FunctionPackageFolder = FunctionPackage.Resolve(settings.FunctionPackage),
+            FunctionPackageFolder = FunctionPackage.Resolve(settings.FunctionPackage, settings.Architecture, settings.FunctionBuild),
             Description = "ImagePipeline: S3 uploads fan out to resize and thumbnail functions; catalog in DynamoDB; REST API.",
         });
     }

@@ -151,7 +151,8 @@ internal sealed class PipelineFunctions
         var function = new LambdaFunction(_scope.Stack, id, new LambdaFunctionProps
         {
             Runtime = Runtime.PROVIDED_AL2023,
-            Architecture = Architecture.X86_64,
+            // The package was published for this architecture (FunctionPackage.Resolve checks an explicit one).
+            Architecture = _scope.Settings.Architecture == FunctionArchitecture.Arm64 ? Architecture.ARM_64 : Architecture.X86_64,
             // The bootstrap reads _HANDLER, which Lambda sets from this property.
             Handler = handler,
             Code = code,

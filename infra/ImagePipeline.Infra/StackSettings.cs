@@ -11,6 +11,23 @@ public enum DeploymentTarget
     LocalStack,
 }
 
+/// <summary>The functions' processor: Lambda's <c>x86_64</c> or <c>arm64</c> (Graviton, about 20 % less per GB-second).</summary>
+public enum FunctionArchitecture
+{
+    X86_64,
+    Arm64,
+}
+
+/// <summary>How the function package's <c>bootstrap</c> is compiled.</summary>
+public enum FunctionBuild
+{
+    /// <summary>One native executable (x86_64 only: an x64 machine cannot link Native AOT for arm64).</summary>
+    NativeAot,
+
+    /// <summary>A self-contained .NET app with ahead-of-time compiled (ReadyToRun) assemblies behind an apphost.</summary>
+    ReadyToRun,
+}
+
 /// <summary>
 /// The stack's settings, read from CDK context (<c>-c key=value</c> or cdk.json) and validated before any construct is
 /// made, so a mistyped flag fails synthesis with the flag's name instead of deploying something unintended.
@@ -30,6 +47,8 @@ public sealed partial record StackSettings
     public const string SelfSignUpKey = "selfSignUp";
     public const string CliCallbackPortKey = "cliCallbackPort";
     public const string AuthDomainPrefixKey = "authDomainPrefix";
+    public const string ArchitectureKey = "architecture";
+    public const string FunctionBuildKey = "functionBuild";
 
     /// <summary>Words Cognito refuses in a hosted-domain prefix.</summary>
     public static IReadOnlyList<string> ReservedDomainWords { get; } = ["aws", "amazon", "cognito"];
@@ -74,6 +93,12 @@ public sealed partial record StackSettings
     public int? ObjectExpiryDays { get; init; }
 
     public bool ExposeGps { get; init; }
+
+    /// <summary>The functions' architecture, and so the package published for them.</summary>
+    public FunctionArchitecture Architecture { get; init; } = FunctionArchitecture.X86_64;
+
+    /// <summary>Native AOT (the default on x86_64) or ReadyToRun (the option on x86_64; the only build for arm64).</summary>
+    public FunctionBuild FunctionBuild { get; init; } = FunctionBuild.NativeAot;
 
     /// <summary>An explicit folder holding the published <c>bootstrap</c>; null for the repository's publish output.</summary>
     public string? FunctionPackage { get; init; }
@@ -176,6 +201,27 @@ public sealed partial record StackSettings
                 $"without the words {string.Join(", ", ReservedDomainWords)} (Cognito refuses them), and unique in the region: not '{domainPrefix}'.");
         }
 
+        var architecture = Text(ArchitectureKey)?.ToLowerInvariant() switch
+        {
+            null or "x86_64" => FunctionArchitecture.X86_64,
+            "arm64" => FunctionArchitecture.Arm64,
+            var other => throw new ArgumentException($"Context '{ArchitectureKey}' must be 'x86_64' or 'arm64', not '{other}'."),
+        };
+
+        var build = Text(FunctionBuildKey)?.ToLowerInvariant() switch
+        {
+            null => architecture == FunctionArchitecture.Arm64 ? FunctionBuild.ReadyToRun : FunctionBuild.NativeAot,
+            "aot" => FunctionBuild.NativeAot,
+            "readytorun" => FunctionBuild.ReadyToRun,
+            var other => throw new ArgumentException($"Context '{FunctionBuildKey}' must be 'aot' or 'readytorun', not '{other}'."),
+        };
+        if (architecture == FunctionArchitecture.Arm64 && build == FunctionBuild.NativeAot)
+        {
+            throw new ArgumentException(
+                $"Context '{FunctionBuildKey}=aot' is for x86_64 only: the arm64 package is ReadyToRun (Native AOT cannot link arm64 on an x64 build machine). " +
+                $"Leave '{FunctionBuildKey}' out with '{ArchitectureKey}=arm64'.");
+        }
+
         var package = Text(FunctionPackageKey);
         if (package is null && environment(FunctionPackageVariable) is { } fromEnvironment && !string.IsNullOrWhiteSpace(fromEnvironment))
         {
@@ -193,6 +239,8 @@ public sealed partial record StackSettings
             DevOrigins = ParseOrigins(Text(DevOriginsKey)),
             ObjectExpiryDays = expiryDays,
             ExposeGps = Flag(ExposeGpsKey, false),
+            Architecture = architecture,
+            FunctionBuild = build,
             FunctionPackage = package is null ? null : Path.GetFullPath(package),
             OriginalsBucketName = originalsName,
             SelfSignUp = Flag(SelfSignUpKey, false),

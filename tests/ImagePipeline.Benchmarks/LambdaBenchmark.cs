@@ -1,15 +1,6 @@
 using System.Diagnostics;
 using System.Globalization;
-using System.Text.Json;
-using System.Text.Json.Nodes;
-using Amazon.S3.Model;
-using ImagePipeline.Aws;
-using ImagePipeline.Core;
-using ImagePipeline.Core.Catalog;
-using ImagePipeline.Core.Events;
 using ImagePipeline.Core.Imaging;
-using ImagePipeline.Core.Services;
-using ImagePipeline.Core.Storage;
 using ImagePipeline.Emulators;
 using ImagePipeline.TestImages;
 using ImagePipeline.Testing;
@@ -17,17 +8,16 @@ using ImagePipeline.Testing;
 namespace ImagePipeline.Benchmarks;
 
 /// <summary>
-/// <c>lambda</c> mode: the published bootstrap as Lambda runs it (a fresh process per cold start, events from a Runtime
-/// API), against the emulators. The fake Runtime API and the emulator fixture are the ones the Functions tests use.
+/// <c>lambda</c> mode: both x86_64 function packages (Native AOT and ReadyToRun) as Lambda runs them (a fresh process
+/// per cold start, events from a Runtime API), against the emulators. The fake Runtime API and the emulator fixture are
+/// the ones the Functions tests use. The report is <see cref="LambdaReport"/>.
 /// </summary>
 internal sealed class LambdaBenchmark(LambdaModeOptions options, TextWriter output)
 {
-    private static readonly TimeSpan InvocationLimit = TimeSpan.FromMinutes(2);
-    private static readonly TimeSpan ExitWait = TimeSpan.FromSeconds(30);
-    private static readonly string CursorKey = Convert.ToBase64String(new byte[32]);
+    /// <summary>Images in the api's catalog: GET /v1/images?limit=20 reads a full page.</summary>
+    private const int ApiImages = 20;
 
     private readonly string _logs = Path.Combine(options.OutputDirectory, "logs");
-    private int _processes;
 
     public async Task<int> RunAsync()
     {
@@ -35,10 +25,20 @@ internal sealed class LambdaBenchmark(LambdaModeOptions options, TextWriter outp
         _ = new Imaging.LibvipsImageEngine();
         Benchmark.PrintMachineHeader(output);
 
-        string package;
+        var packages = new List<LambdaPackageRuns>();
         try
         {
-            package = options.Package ?? await PublishAsync();
+            foreach (var (kind, given) in new[] { (FunctionPackageKind.Aot, options.AotPackage), (FunctionPackageKind.ReadyToRun, options.ReadyToRunPackage) })
+            {
+                var folder = given ?? await PublishAsync(kind);
+                if (!File.Exists(Path.Combine(folder, FunctionPackage.BootstrapFileName)))
+                {
+                    await Console.Error.WriteLineAsync($"error: {Path.Combine(folder, FunctionPackage.BootstrapFileName)} does not exist.");
+                    return 1;
+                }
+
+                packages.Add(LambdaPackageRuns.Measure(kind, folder));
+            }
         }
         catch (Exception e) when (e is InvalidOperationException or TimeoutException or DirectoryNotFoundException)
         {
@@ -46,20 +46,18 @@ internal sealed class LambdaBenchmark(LambdaModeOptions options, TextWriter outp
             return 1;
         }
 
-        var bootstrap = Path.Combine(package, FunctionPackage.BootstrapFileName);
-        if (!File.Exists(bootstrap))
+        foreach (var package in packages)
         {
-            await Console.Error.WriteLineAsync($"error: {bootstrap} does not exist.");
-            return 1;
+            output.WriteLine($"Package:  {package.Kind,-18} {package.Folder} ({package.UnzippedMiB:0.0} MiB unzipped, {package.ZippedMiB:0.0} MiB zipped)");
         }
 
-        output.WriteLine($"Package:  {package} ({DirectoryMiB(package):0} MiB unzipped)");
         var limitWidth = 12000;
         var limitHeight = (int)(options.LimitPixels / limitWidth);
         var mp12 = EnsureInput(4000, 3000);
         var mp24 = EnsureInput(6000, 4000);
         var limit = EnsureInput(limitWidth, limitHeight);
-        output.WriteLine($"Inputs:   {Describe(mp12)}, {Describe(mp24)}, {Describe(limit)} (SampleImageSet.LargeJpeg)");
+        var small = EnsureInput(640, 480);
+        output.WriteLine($"Inputs:   {Describe(mp12)}, {Describe(mp24)}, {Describe(limit)}, {Describe(small)} (SampleImageSet.LargeJpeg)");
 
         // The worst inputs the limits admit. The decode budget's: the largest square 16-bit RGBA Adam7 PNG whose
         // whole frame plus the 2048-wide rendition fit ImageLimits.Default.MaxDecodeBytes (libpng holds the frame).
@@ -75,28 +73,42 @@ internal sealed class LambdaBenchmark(LambdaModeOptions options, TextWriter outp
             Progress("starting the emulators...");
             await emulators.InitializeAsync();
             output.WriteLine($"AWS:      {emulators.Choice.Description}, started in {emulators.StartupTime.TotalSeconds:0.0} s");
-            output.WriteLine($"Run:      {options.ColdRuns} cold resize processes x (1 + {options.WarmInvocations} warm invocations) on 12 MP; one process per peak-RSS measurement");
+            output.WriteLine($"Run:      per package, {options.ColdRuns} cold resize processes x (1 + {options.WarmInvocations} warm invocations) on 12 MP, the same for the api on "
+                + $"GET /v1/images?limit={ApiImages}; the packages alternate; one process per peak-RSS measurement");
             output.WriteLine();
 
-            var buckets = await emulators.CreateBucketsAsync(CancellationToken.None);
-            var table = await emulators.CreateTableAsync(CancellationToken.None);
-            var queues = ((await emulators.CreateQueueAsync("resize", CancellationToken.None)).Url, (await emulators.CreateQueueAsync("thumbnail", CancellationToken.None)).Url);
-            var deployment = new Target(emulators, buckets, table, new DynamoImageCatalog(emulators.DynamoDb, table), queues);
-
-            var cold = await ColdStartAsync(bootstrap, deployment, mp12);
-            var memory = new List<(string Name, string Stage, ChildResult? Result, string? Error)>
+            var stages = await LambdaDeployment.CreateAsync(emulators, _logs, CancellationToken.None);
+            var api = await LambdaDeployment.CreateAsync(emulators, _logs, CancellationToken.None);
+            for (var i = 0; i < ApiImages; i++)
             {
-                await OneInvocationAsync(bootstrap, deployment, "api", null, "api idle + GET /v1/health"),
-                await OneInvocationAsync(bootstrap, deployment, "resize", mp24, "resize 24 MP"),
-                await OneInvocationAsync(bootstrap, deployment, "thumbnail", mp24, "thumbnail 24 MP"),
-                await OneInvocationAsync(bootstrap, deployment, "resize", limit, $"resize {options.LimitPixels / 1e6:0.0} MP (limit)"),
-                await OneInvocationAsync(bootstrap, deployment, "thumbnail", limit, $"thumbnail {options.LimitPixels / 1e6:0.0} MP (limit)"),
-                await OneInvocationAsync(bootstrap, deployment, "resize", budget, $"resize {budgetWidth}x{budgetHeight} RGBA16 Adam7 (budget)"),
-                await OneInvocationAsync(bootstrap, deployment, "thumbnail", budget, $"thumbnail {budgetWidth}x{budgetHeight} RGBA16 Adam7 (budget)"),
-                await OneInvocationAsync(bootstrap, deployment, "resize", tall, "resize 2048x16383 RGBA (tallest WebP)"),
-                await OneInvocationAsync(bootstrap, deployment, "thumbnail", tall, "thumbnail 2048x16383 RGBA (tallest WebP)"),
+                _ = await api.SeedAsync(small);
+            }
+
+            await ColdStartsAsync(packages, stages, api, mp12);
+            var memory = new List<(string Name, string Stage, string? Input)>
+            {
+                ("api idle + GET /v1/health", "api", null),
+                ("resize 24 MP", "resize", mp24),
+                ("thumbnail 24 MP", "thumbnail", mp24),
+                ($"resize {options.LimitPixels / 1e6:0.0} MP (limit)", "resize", limit),
+                ($"thumbnail {options.LimitPixels / 1e6:0.0} MP (limit)", "thumbnail", limit),
+                ($"resize {budgetWidth}x{budgetHeight} RGBA16 Adam7 (budget)", "resize", budget),
+                ($"thumbnail {budgetWidth}x{budgetHeight} RGBA16 Adam7 (budget)", "thumbnail", budget),
+                ("resize 2048x16383 RGBA (tallest WebP)", "resize", tall),
+                ("thumbnail 2048x16383 RGBA (tallest WebP)", "thumbnail", tall),
             };
-            PrintMemory(memory, cold);
+            foreach (var (name, stage, input) in memory)
+            {
+                foreach (var package in packages)
+                {
+                    package.Memory.Add(await OneInvocationAsync(package, stages, stage, input, name));
+                }
+            }
+
+            var report = new LambdaReport(output, options);
+            report.PrintMemory(packages);
+            report.PrintSizing(packages);
+            report.PrintSideBySide(packages);
             return 0;
         }
         finally
@@ -105,84 +117,99 @@ internal sealed class LambdaBenchmark(LambdaModeOptions options, TextWriter outp
         }
     }
 
-    /// <summary>A deployment on the emulators: its buckets, table and catalog.</summary>
-    private sealed record Target(AwsEmulators Emulators, S3StoreOptions Buckets, string Table, DynamoImageCatalog Catalog, (Uri Resize, Uri Thumbnail) Queues);
+    // ---------------------------------------------------------------- 1. cold starts
 
-    private sealed record ColdRun(double InitMs, double FirstResponseMs, double FirstInvocationMs, List<double> WarmMs, ChildResult? Exit);
-
-    // ---------------------------------------------------------------- 1. cold start
-
-    private async Task<List<ColdRun>> ColdStartAsync(string bootstrap, Target target, string input)
+    private async Task ColdStartsAsync(List<LambdaPackageRuns> packages, LambdaDeployment stages, LambdaDeployment api, string input)
     {
-        output.WriteLine("== 1. Cold start: resize function, 12 MP JPEG ==");
-        var runs = new List<ColdRun>();
-        for (var run = 1; run <= options.ColdRuns; run++)
+        output.WriteLine("== 1. Cold starts: resize on a 12 MP JPEG, api on GET /v1/images ==");
+
+        // Run 0 is not counted: it warms what the packages share, the emulators' own code paths (DynamoDB Local is a JVM:
+        // its first Query of a table would otherwise be charged to whichever package asks first) and the page cache.
+        for (var run = 0; run <= options.ColdRuns; run++)
         {
-            Progress($"cold run {run}/{options.ColdRuns}: seeding {1 + options.WarmInvocations} images...");
-            var bodies = new List<string>();
-            for (var i = 0; i <= options.WarmInvocations; i++)
+            foreach (var package in packages)
             {
-                bodies.Add(await SeedAsync(target, input));
+                Progress($"cold run {run}/{options.ColdRuns}{(run == 0 ? " (warm-up)" : "")}, {package.Kind}: seeding {1 + options.WarmInvocations} images...");
+                var bodies = new List<string>();
+                for (var i = 0; i <= options.WarmInvocations; i++)
+                {
+                    bodies.Add(LambdaDeployment.SqsBatch(await stages.SeedAsync(input)));
+                }
+
+                Record(package, package.Resize, "resize", run, await ColdRunAsync(package, stages, "resize", bodies, expectStatus: null));
             }
 
-            await using var runtime = new FakeLambdaRuntimeApi();
-            var child = Start(bootstrap, target, "resize", runtime);
-
-            // Queued before the process asks, so the first /next gets it at once: start-to-response is all cold start.
-            var first = runtime.InvokeAsync(SqsBatch(bodies[0]), InvocationLimit, InvocationLimit);
-            FakeInvocationResult firstResult;
-            try
+            foreach (var package in packages)
             {
-                firstResult = Check(await first);
+                Progress($"cold run {run}/{options.ColdRuns}{(run == 0 ? " (warm-up)" : "")}, {package.Kind}: api...");
+                var requests = Enumerable.Repeat(LambdaDeployment.ApiGet("/v1/images", $"limit={ApiImages}"), 1 + options.WarmInvocations).ToList();
+                Record(package, package.Api, "api", run, await ColdRunAsync(package, api, "api", requests, expectStatus: 200));
             }
-            catch (Exception e) when (e is TimeoutException or InvalidOperationException)
-            {
-                output.WriteLine($"run {run}: ERROR {e.Message}");
-                Stop(child);
-                continue;
-            }
-
-            var init = Stopwatch.GetElapsedTime(child.StartedTimestamp, await runtime.FirstNextRequest).TotalMilliseconds;
-            var warm = new List<double>();
-            foreach (var body in bodies.Skip(1))
-            {
-                warm.Add(Check(await runtime.InvokeAsync(SqsBatch(body), InvocationLimit, InvocationLimit)).Duration.TotalMilliseconds);
-            }
-
-            await runtime.DisposeAsync();
-            var exit = Stop(child);
-            var result = new ColdRun(init, Stopwatch.GetElapsedTime(child.StartedTimestamp, firstResult.Answered).TotalMilliseconds, firstResult.Duration.TotalMilliseconds, warm, exit);
-            runs.Add(result);
-            output.WriteLine($"run {run}: init (start to first /next) {result.InitMs:0} ms; start to first response {result.FirstResponseMs:0} ms; "
-                + $"first invocation {result.FirstInvocationMs:0} ms; warm {string.Join(" / ", warm.Select(w => w.ToString("0", CultureInfo.InvariantCulture)))} ms; "
-                + $"peak RSS {Mib(exit)} MiB");
-        }
-
-        if (runs.Count > 0)
-        {
-            var warmMedian = Measurement.Median([.. runs.SelectMany(r => r.WarmMs)]);
-            var firstMedian = Measurement.Median([.. runs.Select(r => r.FirstInvocationMs)]);
-            output.WriteLine($"median:   init {Measurement.Median([.. runs.Select(r => r.InitMs)]):0} ms, start to first response {Measurement.Median([.. runs.Select(r => r.FirstResponseMs)]):0} ms, "
-                + $"first invocation {firstMedian:0} ms, warm {warmMedian:0} ms: first/warm = {firstMedian / warmMedian:0.00}x");
         }
 
         output.WriteLine();
-        return runs;
+    }
+
+    private void Record(LambdaPackageRuns package, List<LambdaColdRun> runs, string stage, int run, (LambdaColdRun? Run, string? Error) result)
+    {
+        if (result.Run is not { } cold)
+        {
+            output.WriteLine($"{package.Kind,-18} {stage,-7} run {run}: ERROR {result.Error}");
+            return;
+        }
+
+        if (run == 0)
+        {
+            output.WriteLine($"{package.Kind,-18} {stage,-7} run 0 (warm-up, not counted): init {cold.InitMs:0} ms; first invocation {cold.FirstInvocationMs:0.0} ms");
+            return;
+        }
+
+        runs.Add(cold);
+        output.WriteLine($"{package.Kind,-18} {stage,-7} run {run}: init {cold.InitMs:0} ms; start to first response {cold.FirstResponseMs:0} ms; "
+            + $"first invocation {cold.FirstInvocationMs:0.0} ms; warm {string.Join(" / ", cold.WarmMs.Select(w => w.ToString("0.0", CultureInfo.InvariantCulture)))} ms; "
+            + $"peak RSS {LambdaReport.Mib(cold.Exit)} MiB");
+    }
+
+    /// <summary>One fresh process: the first event queued before it asks (so start to response is all cold start), then the rest.</summary>
+    private static async Task<(LambdaColdRun? Run, string? Error)> ColdRunAsync(LambdaPackageRuns package, LambdaDeployment deployment, string stage, List<string> events, int? expectStatus)
+    {
+        await using var runtime = new FakeLambdaRuntimeApi();
+        var child = deployment.Start(package.Bootstrap, stage, runtime);
+        try
+        {
+            var first = LambdaDeployment.Check(await runtime.InvokeAsync(events[0], LambdaDeployment.InvocationLimit, LambdaDeployment.InvocationLimit), expectStatus);
+            var init = Stopwatch.GetElapsedTime(child.StartedTimestamp, await runtime.FirstNextRequest).TotalMilliseconds;
+            var warm = new List<double>();
+            foreach (var next in events.Skip(1))
+            {
+                warm.Add(LambdaDeployment.Check(await runtime.InvokeAsync(next, LambdaDeployment.InvocationLimit, LambdaDeployment.InvocationLimit), expectStatus).Duration.TotalMilliseconds);
+            }
+
+            await runtime.DisposeAsync();
+            var exit = LambdaDeployment.Stop(child);
+            return (new LambdaColdRun(init, Stopwatch.GetElapsedTime(child.StartedTimestamp, first.Answered).TotalMilliseconds, first.Duration.TotalMilliseconds, warm, exit), null);
+        }
+        catch (Exception e) when (e is TimeoutException or InvalidOperationException)
+        {
+            await runtime.DisposeAsync();
+            _ = LambdaDeployment.Stop(child);
+            return (null, e.Message);
+        }
     }
 
     // ---------------------------------------------------------------- 2. peak RSS
 
-    private async Task<(string Name, string Stage, ChildResult? Result, string? Error)> OneInvocationAsync(string bootstrap, Target target, string stage, string? input, string name)
+    private static async Task<LambdaMemoryRow> OneInvocationAsync(LambdaPackageRuns package, LambdaDeployment deployment, string stage, string? input, string name)
     {
-        Progress($"{name}...");
-        var payload = input is null ? ApiHealthEvent() : SqsBatch(await SeedAsync(target, input));
+        Progress($"{package.Kind}: {name}...");
+        var payload = input is null ? LambdaDeployment.ApiGet("/v1/health") : LambdaDeployment.SqsBatch(await deployment.SeedAsync(input));
         await using var runtime = new FakeLambdaRuntimeApi();
-        var child = Start(bootstrap, target, stage, runtime);
+        var child = deployment.Start(package.Bootstrap, stage, runtime);
         string? error = null;
         try
         {
-            var result = Check(await runtime.InvokeAsync(payload, InvocationLimit, InvocationLimit), expectStatus: input is null ? 200 : null);
-            Progress($"{name}: answered in {result.Duration.TotalMilliseconds:0} ms");
+            var result = LambdaDeployment.Check(await runtime.InvokeAsync(payload, LambdaDeployment.InvocationLimit, LambdaDeployment.InvocationLimit), expectStatus: input is null ? 200 : null);
+            Progress($"{package.Kind}: {name}: answered in {result.Duration.TotalMilliseconds:0} ms");
         }
         catch (Exception e) when (e is TimeoutException or InvalidOperationException)
         {
@@ -190,156 +217,17 @@ internal sealed class LambdaBenchmark(LambdaModeOptions options, TextWriter outp
         }
 
         await runtime.DisposeAsync();
-        return (name, stage, Stop(child), error);
+        return new LambdaMemoryRow(name, stage, LambdaDeployment.Stop(child), error);
     }
 
-    private void PrintMemory(List<(string Name, string Stage, ChildResult? Result, string? Error)> rows, List<ColdRun> cold)
-    {
-        output.WriteLine("== 2. Peak RSS per function process (one invocation, then exit; ru_maxrss from wait4) ==");
-        foreach (var (name, _, result, error) in rows)
-        {
-            output.WriteLine($"{name,-32} {(error is null ? $"{Mib(result)} MiB" : "ERROR " + error)}");
-        }
+    // ---------------------------------------------------------------- inputs and packages
 
-        if (cold.Count > 0)
-        {
-            output.WriteLine($"{"resize 12 MP (cold run, 1+warm)",-32} {cold.Max(c => c.Exit?.MaxRssMiB ?? double.NaN):0.0} MiB");
-        }
-
-        output.WriteLine();
-        output.WriteLine("== 3. Memory size per function ==");
-        output.WriteLine("Lambda memory must hold the peak at the pixel limit with headroom (x1.5 for heap growth, libvips caches and");
-        output.WriteLine("other inputs than the generated JPEG); it also buys CPU (1,769 MB = one vCPU).");
-        output.WriteLine("A process that served several images peaks higher than one that served one (the GC lets the heap grow when");
-        output.WriteLine("the machine has room; under Lambda's cgroup limit it collects sooner), so the cold runs count for resize.");
-        foreach (var stage in new[] { "resize", "thumbnail", "api" })
-        {
-            var peaks = rows.Where(r => r.Stage == stage && r.Result is not null).Select(r => r.Result!.MaxRssMiB);
-            if (stage == "resize")
-            {
-                peaks = peaks.Concat(cold.Where(c => c.Exit is not null).Select(c => c.Exit!.MaxRssMiB));
-            }
-
-            var peak = peaks.DefaultIfEmpty(double.NaN).Max();
-            var floor = double.IsNaN(peak) ? double.NaN : Math.Ceiling(peak * 1.5 / 64) * 64;
-            output.WriteLine($"{stage,-10} peak {peak:0} MiB -> at least {floor:0} MB");
-        }
-    }
-
-    // ---------------------------------------------------------------- processes and events
-
-    private RunningChild Start(string bootstrap, Target target, string stage, FakeLambdaRuntimeApi runtime)
-    {
-        // ChildProcess passes this process's environment on: set exactly what the CDK stack would.
-        foreach (var (name, value) in target.Emulators.EnvironmentVariables)
-        {
-            Environment.SetEnvironmentVariable(name, value);
-        }
-
-        Environment.SetEnvironmentVariable("AWS_LAMBDA_RUNTIME_API", runtime.HostAndPort);
-        Environment.SetEnvironmentVariable(PipelineEnvironment.Handler, stage);
-        Environment.SetEnvironmentVariable(PipelineEnvironment.OriginalsBucket, target.Buckets.OriginalsBucket);
-        Environment.SetEnvironmentVariable(PipelineEnvironment.DerivedBucket, target.Buckets.DerivedBucket);
-        Environment.SetEnvironmentVariable(PipelineEnvironment.Table, target.Table);
-        Environment.SetEnvironmentVariable(PipelineEnvironment.CursorKey, CursorKey);
-        Environment.SetEnvironmentVariable(SignInEnvironment.Mode, SignInEnvironment.AnonymousMode);
-        Environment.SetEnvironmentVariable(PipelineEnvironment.ResizeQueueUrl, target.Queues.Resize.ToString());
-        Environment.SetEnvironmentVariable(PipelineEnvironment.ThumbnailQueueUrl, target.Queues.Thumbnail.ToString());
-        Environment.SetEnvironmentVariable("IMAGEPIPELINE_LIBVIPS", null);
-        Environment.SetEnvironmentVariable("MALLOC_ARENA_MAX", "2"); // as the stack sets it on every function
-        var sequence = Interlocked.Increment(ref _processes);
-        return ChildProcess.Start(bootstrap, [], Path.Combine(_logs, $"{sequence:D2}-{stage}.log"), Path.Combine(_logs, $"{sequence:D2}-{stage}.stderr.log"));
-    }
-
-    // The Runtime API gone, the bootstrap's next /next fails and it exits; wait4 then gives its own peak RSS.
-    private static ChildResult? Stop(RunningChild child)
-    {
-        var result = ChildProcess.WaitForExit(child, ExitWait);
-        if (result is null)
-        {
-            ChildProcess.Signal(child.Pid, ChildProcess.SigKill);
-            result = ChildProcess.WaitForExit(child, ExitWait);
-        }
-
-        return result;
-    }
-
-    private static FakeInvocationResult Check(FakeInvocationResult result, int? expectStatus = null)
-    {
-        if (result.IsError)
-        {
-            throw new InvalidOperationException($"the invocation failed: {result.Body}");
-        }
-
-        using var body = JsonDocument.Parse(result.Body);
-        if (expectStatus is { } status)
-        {
-            if (body.RootElement.GetProperty("statusCode").GetInt32() != status)
-            {
-                throw new InvalidOperationException($"expected status {status}: {result.Body}");
-            }
-        }
-        else if (body.RootElement.GetProperty("batchItemFailures").GetArrayLength() != 0)
-        {
-            throw new InvalidOperationException($"the batch reported failures: {result.Body}");
-        }
-
-        return result;
-    }
-
-    private static async Task<string> SeedAsync(Target target, string input)
-    {
-        var bytes = await File.ReadAllBytesAsync(input);
-        var now = DateTimeOffset.UtcNow;
-        var id = ImageIds.New(TimeProvider.System);
-        await target.Catalog.CreateAsync(
-            new ImageRecord
-            {
-                Id = id, OwnerId = "anonymous", FileName = Path.GetFileName(input), DeclaredBytes = bytes.Length,
-                ContentType = input.EndsWith(".png", StringComparison.Ordinal) ? "image/png" : "image/jpeg",
-                CreatedAt = now, UpdatedAt = now, ExpiresAt = now.AddHours(24),
-            },
-            CancellationToken.None);
-        var key = ObjectKeys.Original(id);
-        using (var content = new MemoryStream(bytes))
-        {
-            await target.Emulators.S3.PutObjectAsync(new PutObjectRequest { BucketName = target.Buckets.OriginalsBucket, Key = key, InputStream = content });
-        }
-
-        var head = await target.Emulators.S3.GetObjectMetadataAsync(target.Buckets.OriginalsBucket, key);
-        return S3EventParser.Serialize(new ObjectCreated(target.Buckets.OriginalsBucket, key, head.ContentLength, head.ETag.Trim('"'), now.Ticks.ToString("X", CultureInfo.InvariantCulture)), now);
-    }
-
-    private static string SqsBatch(string body) => new JsonObject
-    {
-        ["Records"] = new JsonArray(new JsonObject
-        {
-            ["messageId"] = Guid.NewGuid().ToString(),
-            ["receiptHandle"] = "benchmark",
-            ["body"] = body,
-            ["attributes"] = new JsonObject { ["ApproximateReceiveCount"] = "1" },
-            ["eventSource"] = "aws:sqs",
-        }),
-    }.ToJsonString();
-
-    private static string ApiHealthEvent() => new JsonObject
-    {
-        ["version"] = "2.0",
-        ["rawPath"] = "/v1/health",
-        ["rawQueryString"] = "",
-        ["headers"] = new JsonObject { ["host"] = "benchmark" },
-        ["requestContext"] = new JsonObject { ["http"] = new JsonObject { ["method"] = "GET", ["path"] = "/v1/health" } },
-        ["isBase64Encoded"] = false,
-    }.ToJsonString();
-
-    // ---------------------------------------------------------------- inputs, package, formatting
-
-    private async Task<string> PublishAsync()
+    private async Task<string> PublishAsync(FunctionPackageKind kind)
     {
         var artifacts = Path.Combine(options.OutputDirectory, "build");
-        Progress($"publishing the function package into {artifacts} (dotnet publish src/ImagePipeline.Functions -c Release -r linux-x64)...");
+        Progress($"publishing the {kind} package into {artifacts} (dotnet publish src/ImagePipeline.Functions {string.Join(' ', kind.PublishArguments)})...");
         var watch = Stopwatch.StartNew();
-        var folder = await FunctionPackage.PublishAsync(RepoRoot.Find(), artifacts, CancellationToken.None);
+        var folder = await FunctionPackage.PublishAsync(RepoRoot.Find(), artifacts, kind, CancellationToken.None);
         Progress($"published in {watch.Elapsed.TotalSeconds:0} s");
         return folder;
     }
@@ -389,11 +277,6 @@ internal sealed class LambdaBenchmark(LambdaModeOptions options, TextWriter outp
 
     private static string Describe(string path) =>
         $"{Path.GetFileName(path)} ({new FileInfo(path).Length / 1048576.0:0.0} MiB)";
-
-    private static double DirectoryMiB(string folder) =>
-        Directory.EnumerateFiles(folder, "*", SearchOption.AllDirectories).Sum(f => new FileInfo(f).Length) / 1048576.0;
-
-    private static string Mib(ChildResult? result) => result is null ? "n/a" : result.MaxRssMiB.ToString("0.0", CultureInfo.InvariantCulture);
 
     private static void Progress(string message) => Console.Error.WriteLine($"[{DateTime.Now:HH:mm:ss}] {message}");
 }

@@ -18,7 +18,7 @@ if (args is ["pipeline", .. var pipelineArgs])
     return await RunAsync(pipelineArgs, PipelineModeOptions.Usage, PipelineModeOptions.Parse, o => new PipelineBenchmark(o, Console.Out).RunAsync());
 }
 
-// dotnet run -c Release --project tests/ImagePipeline.Benchmarks -- lambda [--runs 3] [--warm 5] [--package DIR] ...
+// dotnet run -c Release --project tests/ImagePipeline.Benchmarks -- lambda [--runs 3] [--warm 5] [--aot-package DIR] [--readytorun-package DIR] ...
 if (args is ["lambda", .. var lambdaArgs])
 {
     return await RunAsync(lambdaArgs, LambdaModeOptions.Usage, LambdaModeOptions.Parse, o => new LambdaBenchmark(o, Console.Out).RunAsync());

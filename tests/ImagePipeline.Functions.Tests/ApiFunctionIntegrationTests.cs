@@ -15,7 +15,7 @@ namespace ImagePipeline.Functions.Tests;
 /// </summary>
 [Collection(BootstrapCollection.Name)]
 [Trait("Category", "Integration")]
-public sealed class ApiFunctionIntegrationTests(PublishedPackage package, AwsEmulators emulators)
+public sealed class ApiFunctionIntegrationTests(AotPackage package, AwsEmulators emulators)
 {
     private static CancellationToken Token => TestContext.Current.CancellationToken;
 

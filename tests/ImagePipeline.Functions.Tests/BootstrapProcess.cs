@@ -50,11 +50,14 @@ internal sealed class BootstrapProcess : IAsyncDisposable
 
     public int ExitCode => _process.ExitCode;
 
-    /// <summary>Starts <paramref name="bootstrap"/> with <paramref name="environment"/> and a fresh fake Runtime API.</summary>
-    public static BootstrapProcess Start(string bootstrap, IReadOnlyDictionary<string, string> environment)
+    /// <summary>
+    /// Starts <paramref name="bootstrap"/> with <paramref name="environment"/> and a fresh fake Runtime API; through
+    /// <paramref name="launcher"/> (a program and its arguments, the bootstrap's path appended) when given, e.g. qemu-user.
+    /// </summary>
+    public static BootstrapProcess Start(string bootstrap, IReadOnlyDictionary<string, string> environment, IReadOnlyList<string>? launcher = null)
     {
         var runtime = new FakeLambdaRuntimeApi();
-        var start = new ProcessStartInfo(bootstrap)
+        var start = new ProcessStartInfo(launcher is { Count: > 0 } ? launcher[0] : bootstrap)
         {
             UseShellExecute = false,
             RedirectStandardOutput = true,
@@ -63,6 +66,13 @@ internal sealed class BootstrapProcess : IAsyncDisposable
             StandardOutputEncoding = Encoding.UTF8,
             WorkingDirectory = Path.GetDirectoryName(bootstrap)!,
         };
+        if (launcher is { Count: > 0 })
+        {
+            foreach (var argument in launcher.Skip(1).Append(bootstrap))
+            {
+                start.ArgumentList.Add(argument);
+            }
+        }
 
         // Lambda's environment holds only what the function is configured with: nothing of the developer's shell
         // (an IMAGEPIPELINE_LIBVIPS, AWS_PROFILE or AWS_ENDPOINT_URL) may leak in.

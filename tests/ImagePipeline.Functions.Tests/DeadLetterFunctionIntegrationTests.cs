@@ -12,7 +12,7 @@ namespace ImagePipeline.Functions.Tests;
 /// <summary>The published bootstrap serving the deadletter function against the emulators.</summary>
 [Collection(BootstrapCollection.Name)]
 [Trait("Category", "Integration")]
-public sealed class DeadLetterFunctionIntegrationTests(PublishedPackage package, AwsEmulators emulators)
+public sealed class DeadLetterFunctionIntegrationTests(AotPackage package, AwsEmulators emulators)
 {
     private static CancellationToken Token => TestContext.Current.CancellationToken;
 

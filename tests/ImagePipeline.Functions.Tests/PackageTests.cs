@@ -1,13 +1,12 @@
-using ImagePipeline.Emulators;
-
 namespace ImagePipeline.Functions.Tests;
 
-/// <summary>The published function package: what the CDK app zips.</summary>
-[Collection(BootstrapCollection.Name)]
-[Trait("Category", "Integration")]
-public sealed class PackageTests(PublishedPackage package, AwsEmulators emulators)
+/// <summary>
+/// A published function package, what the CDK app zips: its layout, and that no native file in it needs more of the
+/// C and C++ runtime than Amazon Linux 2023 (the provided.al2023 runtime's OS) has. Run on each of the three packages.
+/// </summary>
+public abstract class PackageTests(PublishedPackage package)
 {
-    /// <summary>Amazon Linux 2023, the provided.al2023 runtime's OS, has glibc 2.34.</summary>
+    /// <summary>Amazon Linux 2023 has glibc 2.34.</summary>
     private static readonly Version NewestGlibc = new(2, 34);
 
     /// <summary>
@@ -21,38 +20,57 @@ public sealed class PackageTests(PublishedPackage package, AwsEmulators emulator
         ("GCC_", new Version(11, 0)),
     ];
 
+    private IEnumerable<string> Files => Directory.EnumerateFiles(package.Folder, "*", SearchOption.AllDirectories);
+
     [Fact]
-    public void Package_BootstrapAndLibvips_SelfContainedNativeAndBundled()
+    public void Package_Layout_SelfContainedNativeBootstrapAndItsOwnLibvips()
     {
-        _ = emulators;
-        Assert.True(ElfVersionNeeds.IsElf(package.Bootstrap), "bootstrap must be a native executable (an apphost), not a script or a dll");
-        Assert.True(File.Exists(Path.Combine(package.Folder, "bootstrap.dll")));
-        Assert.True(File.Exists(Path.Combine(package.Folder, "libcoreclr.so")), "the runtime must be in the package (self-contained)");
-        Assert.True(File.Exists(Path.Combine(package.Folder, "runtimes", "linux-x64", "native", "libvips.so.42")));
-        Assert.False(File.Exists(Path.Combine(package.Folder, "bootstrap.runtimeconfig.json")) && File.ReadAllText(Path.Combine(package.Folder, "bootstrap.runtimeconfig.json")).Contains("\"framework\"", StringComparison.Ordinal),
-            "a framework-dependent runtimeconfig means the package needs a .NET install Lambda does not have");
+        var kind = package.Kind;
+        Assert.True(ElfFile.IsElf(package.Bootstrap), "bootstrap must be a native executable, not a script or a dll");
         if (!OperatingSystem.IsWindows())
         {
             Assert.True(File.GetUnixFileMode(package.Bootstrap).HasFlag(UnixFileMode.UserExecute), "Lambda runs bootstrap directly: it must be executable");
         }
+
+        Assert.True(File.Exists(Path.Combine(package.Folder, "runtimes", kind.RuntimeIdentifier, "native", "libvips.so.42")));
+        Assert.True(File.Exists(Path.Combine(package.Folder, "wwwroot", "index.html")), "the api function serves the page from wwwroot/");
+
+        // Only this architecture's libvips: runtimes/ holds exactly one folder.
+        Assert.Equal([kind.RuntimeIdentifier], Directory.GetDirectories(Path.Combine(package.Folder, "runtimes")).Select(Path.GetFileName));
+        Assert.DoesNotContain(Files, f => f.EndsWith(".pdb", StringComparison.Ordinal) || (f.EndsWith(".xml", StringComparison.Ordinal) && !f.Contains("wwwroot", StringComparison.Ordinal)));
+        if (kind.NativeAot)
+        {
+            // The whole program is the executable: no assemblies, no runtime beside it.
+            Assert.DoesNotContain(Files, f => f.EndsWith(".dll", StringComparison.Ordinal) || (f.EndsWith(".json", StringComparison.Ordinal) && !f.Contains("wwwroot", StringComparison.Ordinal)));
+            Assert.False(File.Exists(Path.Combine(package.Folder, "libcoreclr.so")));
+        }
+        else
+        {
+            Assert.True(File.Exists(Path.Combine(package.Folder, "bootstrap.dll")));
+            Assert.True(File.Exists(Path.Combine(package.Folder, "libcoreclr.so")), "the runtime must be in the package (self-contained)");
+            // A framework-dependent runtimeconfig names a "framework": the package would need a .NET install Lambda does not have.
+            Assert.DoesNotContain("\"framework\"", File.ReadAllText(Path.Combine(package.Folder, "bootstrap.runtimeconfig.json")), StringComparison.Ordinal);
+        }
     }
 
     [Fact]
-    public void Package_EveryNativeFile_NeedsNoGlibcOrGccRuntimeNewerThanAmazonLinux2023()
+    public void Package_EveryNativeFile_IsForItsArchitectureAndNeedsNoGlibcOrGccRuntimeNewerThanAmazonLinux2023()
     {
-        var elfFiles = Directory.EnumerateFiles(package.Folder, "*", SearchOption.AllDirectories).Where(ElfVersionNeeds.IsElf).ToList();
+        var elfFiles = Files.Where(ElfFile.IsElf).ToList();
         var tooNew = new List<string>();
         var newestSeen = new Version(0, 0);
         foreach (var file in elfFiles)
         {
-            foreach (var need in ElfVersionNeeds.Read(file))
+            var name = Path.GetRelativePath(package.Folder, file);
+            Assert.True(ElfFile.Machine(file) == package.Kind.ElfMachine, $"{name} is for ELF machine {ElfFile.Machine(file)}, not {package.Kind.ElfMachine} ({package.Kind.RuntimeIdentifier})");
+            foreach (var need in ElfFile.VersionNeeds(file))
             {
-                if (ElfVersionNeeds.GlibcVersion(need.Version) is { } version)
+                if (ElfFile.GlibcVersion(need.Version) is { } version)
                 {
                     newestSeen = version > newestSeen ? version : newestSeen;
                     if (version > NewestGlibc)
                     {
-                        tooNew.Add($"{Path.GetRelativePath(package.Folder, file)} needs {need.Version} from {need.Library}");
+                        tooNew.Add($"{name} needs {need.Version} from {need.Library}");
                     }
                 }
 
@@ -61,7 +79,7 @@ public sealed class PackageTests(PublishedPackage package, AwsEmulators emulator
                     if (need.Version.StartsWith(prefix, StringComparison.Ordinal)
                         && Version.TryParse(need.Version[prefix.Length..], out var runtimeVersion) && runtimeVersion > newest)
                     {
-                        tooNew.Add($"{Path.GetRelativePath(package.Folder, file)} needs {need.Version} from {need.Library} (AL2023 has {prefix}{newest})");
+                        tooNew.Add($"{name} needs {need.Version} from {need.Library} (AL2023 has {prefix}{newest})");
                     }
                 }
             }
@@ -69,19 +87,48 @@ public sealed class PackageTests(PublishedPackage package, AwsEmulators emulator
 
         // The check must have looked at the files that matter, or it proves nothing.
         Assert.Contains(elfFiles, f => Path.GetFileName(f) == "bootstrap");
-        Assert.Contains(elfFiles, f => Path.GetFileName(f) == "libcoreclr.so");
         Assert.Contains(elfFiles, f => Path.GetFileName(f) == "libvips.so.42");
+        if (!package.Kind.NativeAot)
+        {
+            Assert.Contains(elfFiles, f => Path.GetFileName(f) == "libcoreclr.so");
+        }
+
         Assert.True(newestSeen >= new Version(2, 17), $"no GLIBC_ version needs found at all (newest {newestSeen}): is the ELF reader broken?");
-        Assert.Contains(elfFiles.SelectMany(ElfVersionNeeds.Read), n => n.Version.StartsWith("GLIBCXX_", StringComparison.Ordinal));
+        Assert.Contains(elfFiles.SelectMany(ElfFile.VersionNeeds), n => n.Version.StartsWith("GLIBCXX_", StringComparison.Ordinal));
         Assert.True(tooNew.Count == 0, "Needs newer than Amazon Linux 2023 provides:" + Environment.NewLine + string.Join(Environment.NewLine, tooNew));
     }
 
     [Fact]
-    public void ElfVersionNeeds_Bootstrap_MatchesWhatTheLoaderNeedsFromLibc()
+    public void ElfFile_Bootstrap_MatchesWhatTheLoaderNeedsFromLibc()
     {
-        var needs = ElfVersionNeeds.Read(package.Bootstrap);
+        var needs = ElfFile.VersionNeeds(package.Bootstrap);
 
         Assert.Contains(needs, n => n.Library == "libc.so.6" && n.Version.StartsWith("GLIBC_2.", StringComparison.Ordinal));
         Assert.All(needs, n => Assert.False(string.IsNullOrEmpty(n.Library)));
     }
 }
+
+/// <summary>The default package, Native AOT x86_64.</summary>
+[Collection(BootstrapCollection.Name)]
+[Trait("Category", "Integration")]
+public sealed class AotPackageTests(AotPackage package) : PackageTests(package)
+{
+    [Fact]
+    public void Bootstrap_NativeAot_SearchesItsOwnLibvipsFolderFirst()
+    {
+        // NetVips opens libvips.so.42 by bare name before Main; DT_RPATH (not RUNPATH, which comes after LD_LIBRARY_PATH)
+        // makes that the bundled file (see the project file).
+        Assert.Equal(["$ORIGIN/runtimes/linux-x64/native"], ElfFile.SearchPath(package.Bootstrap, out var isRunPath));
+        Assert.False(isRunPath, "the search path must be DT_RPATH, which LD_LIBRARY_PATH cannot override");
+    }
+}
+
+/// <summary>The x86_64 option, ReadyToRun.</summary>
+[Collection(ReadyToRunCollection.Name)]
+[Trait("Category", "Slow")]
+public sealed class ReadyToRunPackageTests(ReadyToRunPackage package) : PackageTests(package);
+
+/// <summary>The arm64 package, ReadyToRun: every ELF file must be aarch64, the libvips NetVips.Native's arm64 build.</summary>
+[Collection(Arm64Collection.Name)]
+[Trait("Category", "Slow")]
+public sealed class Arm64PackageTests(Arm64Package package) : PackageTests(package);

@@ -4,14 +4,17 @@ using ImagePipeline.Testing;
 namespace ImagePipeline.Functions.Tests;
 
 /// <summary>
-/// The function package, published once per test run into a temp folder (never the clone's artifacts/), shared by
-/// every test that runs the real <c>bootstrap</c>.
+/// A function package, published once per test run into a temp folder (never the clone's artifacts/), shared by every
+/// test of its collection.
 /// </summary>
-public sealed class PublishedPackage : IAsyncLifetime
+public abstract class PublishedPackage(FunctionPackageKind kind) : IAsyncLifetime
 {
     private readonly string _root = Path.Combine(Path.GetTempPath(), "imagepipeline-functions-tests", Guid.NewGuid().ToString("N"));
 
-    /// <summary>The package folder: <c>bootstrap</c>, the runtime, runtimes/linux-x64/native/libvips.</summary>
+    /// <summary>Which package.</summary>
+    public FunctionPackageKind Kind { get; } = kind;
+
+    /// <summary>The package folder: <c>bootstrap</c>, the runtime (ReadyToRun only), runtimes/{rid}/native/libvips, wwwroot.</summary>
     public string Folder { get; private set; } = "";
 
     /// <summary>The executable.</summary>
@@ -27,12 +30,14 @@ public sealed class PublishedPackage : IAsyncLifetime
     public async ValueTask InitializeAsync()
     {
         var watch = System.Diagnostics.Stopwatch.StartNew();
-        Folder = await FunctionPackage.PublishAsync(RepositoryRoot, Path.Combine(_root, "artifacts"), CancellationToken.None);
+        Folder = await FunctionPackage.PublishAsync(RepositoryRoot, Path.Combine(_root, "artifacts"), Kind, CancellationToken.None);
         PublishTime = watch.Elapsed;
+        TestContext.Current.SendDiagnosticMessage($"Published the {Kind} package in {PublishTime.TotalSeconds:0} s.");
     }
 
     public ValueTask DisposeAsync()
     {
+        GC.SuppressFinalize(this);
         try
         {
             Directory.Delete(_root, recursive: true);
@@ -45,3 +50,12 @@ public sealed class PublishedPackage : IAsyncLifetime
         return ValueTask.CompletedTask;
     }
 }
+
+/// <summary>The default package: Native AOT for x86_64, what the CDK app deploys without flags.</summary>
+public sealed class AotPackage() : PublishedPackage(FunctionPackageKind.Aot);
+
+/// <summary>The x86_64 option: ReadyToRun (<c>-p:PublishAot=false</c>, context <c>functionBuild=readytorun</c>).</summary>
+public sealed class ReadyToRunPackage() : PublishedPackage(FunctionPackageKind.ReadyToRun);
+
+/// <summary>The arm64 package: ReadyToRun for linux-arm64 (context <c>architecture=arm64</c>).</summary>
+public sealed class Arm64Package() : PublishedPackage(FunctionPackageKind.Arm64);

@@ -10,7 +10,7 @@ namespace ImagePipeline.Functions.Tests;
 /// <summary>The published bootstrap serving the resize and thumbnail functions against the emulators.</summary>
 [Collection(BootstrapCollection.Name)]
 [Trait("Category", "Integration")]
-public sealed class StageFunctionIntegrationTests(PublishedPackage package, AwsEmulators emulators)
+public sealed class StageFunctionIntegrationTests(AotPackage package, AwsEmulators emulators)
 {
     private static CancellationToken Token => TestContext.Current.CancellationToken;
 

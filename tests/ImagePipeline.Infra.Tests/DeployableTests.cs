@@ -48,6 +48,17 @@ public sealed class DeployableTests(SynthesizedStacks stacks, ITestOutputHelper 
 
     [Theory]
     [MemberData(nameof(Configurations))]
+    public void Functions_Every_RunOnTheArchitectureTheContextChose(string configuration)
+    {
+        // architecture=arm64 in one configuration; x86_64 (the default, no flag) in the others.
+        var expected = configuration == SynthesizedStacks.Arm64Configuration ? "arm64" : "x86_64";
+        var functions = stacks.Get(configuration).OfType("AWS::Lambda::Function");
+        Assert.NotEmpty(functions);
+        Assert.All(functions, f => Assert.Equal(expected, Assert.Single(f.Resource["Properties"]!["Architectures"]!.AsArray())!.GetValue<string>()));
+    }
+
+    [Theory]
+    [MemberData(nameof(Configurations))]
     public void Template_Always_HasNoCustomResourceOrLayer(string configuration)
     {
         var stack = stacks.Get(configuration);

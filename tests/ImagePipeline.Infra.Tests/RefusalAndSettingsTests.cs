@@ -27,6 +27,8 @@ public sealed class RefusalAndSettingsTests(SynthesizedStacks stacks)
         Assert.Empty(settings.DevOrigins);
         Assert.Null(settings.ObjectExpiryDays);
         Assert.Null(settings.FunctionPackage);
+        Assert.Equal(FunctionArchitecture.X86_64, settings.Architecture);
+        Assert.Equal(FunctionBuild.NativeAot, settings.FunctionBuild);
         Assert.Equal("ImagePipeline", settings.StackName);
     }
 
@@ -58,6 +60,10 @@ public sealed class RefusalAndSettingsTests(SynthesizedStacks stacks)
     [InlineData(StackSettings.AuthDomainPrefixKey, "-photos")]
     [InlineData(StackSettings.AuthDomainPrefixKey, "photos-")]
     [InlineData(StackSettings.AuthDomainPrefixKey, "my_photos")]
+    [InlineData(StackSettings.ArchitectureKey, "amd64")]
+    [InlineData(StackSettings.ArchitectureKey, "arm")]
+    [InlineData(StackSettings.FunctionBuildKey, "jit")]
+    [InlineData(StackSettings.FunctionBuildKey, "native")]
     [InlineData(StackSettings.AuthDomainPrefixKey, "photos.example")]
     [InlineData(StackSettings.AuthDomainPrefixKey, "myaws-photos")]
     [InlineData(StackSettings.AuthDomainPrefixKey, "amazonphotos")]
@@ -163,14 +169,45 @@ public sealed class RefusalAndSettingsTests(SynthesizedStacks stacks)
         Assert.Equal("/ctx", fromContext.FunctionPackage);
     }
 
+    [Theory]
+    [InlineData("x86_64", null, FunctionArchitecture.X86_64, FunctionBuild.NativeAot)]
+    [InlineData("x86_64", "readytorun", FunctionArchitecture.X86_64, FunctionBuild.ReadyToRun)]
+    [InlineData(null, "aot", FunctionArchitecture.X86_64, FunctionBuild.NativeAot)]
+    [InlineData("ARM64", null, FunctionArchitecture.Arm64, FunctionBuild.ReadyToRun)]
+    [InlineData("arm64", "readytorun", FunctionArchitecture.Arm64, FunctionBuild.ReadyToRun)]
+    public void FromContext_ArchitectureAndBuild_AreRead(string? architecture, string? build, FunctionArchitecture expectedArchitecture, FunctionBuild expectedBuild)
+    {
+        var settings = StackSettings.FromContext(k => k switch
+        {
+            StackSettings.ArchitectureKey => architecture,
+            StackSettings.FunctionBuildKey => build,
+            _ => null,
+        }, _ => null);
+        Assert.Equal(expectedArchitecture, settings.Architecture);
+        Assert.Equal(expectedBuild, settings.FunctionBuild);
+    }
+
+    [Fact]
+    public void FromContext_Arm64WithNativeAot_IsRefusedWithTheReason()
+    {
+        var error = Assert.Throws<ArgumentException>(() => StackSettings.FromContext(k => k switch
+        {
+            StackSettings.ArchitectureKey => "arm64",
+            StackSettings.FunctionBuildKey => "aot",
+            _ => null,
+        }, _ => null));
+        Assert.Contains($"'{StackSettings.FunctionBuildKey}=aot'", error.Message, StringComparison.Ordinal);
+        Assert.Contains("ReadyToRun", error.Message, StringComparison.Ordinal);
+    }
+
     [Fact]
     public void Resolve_FolderWithoutBootstrap_SaysWhatToRun()
     {
         var folder = Directory.CreateTempSubdirectory("no-bootstrap-");
         try
         {
-            var error = Assert.Throws<InvalidOperationException>(() => FunctionPackage.Resolve(folder.FullName));
-            Assert.Contains(FunctionPackage.PublishCommand, error.Message, StringComparison.Ordinal);
+            var error = Assert.Throws<InvalidOperationException>(() => FunctionPackage.Resolve(folder.FullName, FunctionArchitecture.Arm64, FunctionBuild.ReadyToRun));
+            Assert.Contains(FunctionPackage.PublishCommand(FunctionArchitecture.Arm64, FunctionBuild.ReadyToRun), error.Message, StringComparison.Ordinal);
         }
         finally
         {
@@ -178,11 +215,43 @@ public sealed class RefusalAndSettingsTests(SynthesizedStacks stacks)
         }
     }
 
-    [Fact]
-    public void DefaultFolder_Always_IsThePublishOutputOfTheFunctions()
+    [Theory]
+    [InlineData(62, FunctionArchitecture.Arm64, "x86_64")]
+    [InlineData(183, FunctionArchitecture.X86_64, "arm64")]
+    public void Resolve_BootstrapForTheOtherArchitecture_IsRefused(int elfMachine, FunctionArchitecture architecture, string found)
+    {
+        var folder = Directory.CreateTempSubdirectory("other-architecture-");
+        try
+        {
+            // An ELF header: magic, 64-bit, little-endian, version 1, then e_type (executable) and e_machine at 0x12.
+            var header = new byte[64];
+            "\u007fELF"u8.CopyTo(header);
+            (header[4], header[5], header[6], header[0x10], header[0x12], header[0x13]) = (2, 1, 1, 2, (byte)elfMachine, (byte)(elfMachine >> 8));
+            File.WriteAllBytes(Path.Combine(folder.FullName, FunctionPackage.BootstrapFileName), header);
+
+            var error = Assert.Throws<InvalidOperationException>(() => FunctionPackage.Resolve(folder.FullName, architecture, FunctionBuild.ReadyToRun));
+            Assert.Contains($"a bootstrap for {found}", error.Message, StringComparison.Ordinal);
+            Assert.Contains($"'{StackSettings.ArchitectureKey}'", error.Message, StringComparison.Ordinal);
+
+            // The same folder for its own architecture is used as given.
+            var own = architecture == FunctionArchitecture.Arm64 ? FunctionArchitecture.X86_64 : FunctionArchitecture.Arm64;
+            Assert.Equal(folder.FullName, FunctionPackage.Resolve(folder.FullName, own, FunctionBuild.ReadyToRun));
+        }
+        finally
+        {
+            folder.Delete(recursive: true);
+        }
+    }
+
+    [Theory]
+    [InlineData(FunctionArchitecture.X86_64, FunctionBuild.NativeAot, "release_linux-x64", "-r linux-x64")]
+    [InlineData(FunctionArchitecture.X86_64, FunctionBuild.ReadyToRun, "release_linux-x64_readytorun", "-r linux-x64 -p:PublishAot=false")]
+    [InlineData(FunctionArchitecture.Arm64, FunctionBuild.ReadyToRun, "release_linux-arm64", "-r linux-arm64")]
+    public void DefaultFolder_EachPackage_IsItsPublishOutput(FunctionArchitecture architecture, FunctionBuild build, string folder, string arguments)
     {
         Assert.True(File.Exists(Path.Combine(FunctionPackage.RepositoryRoot, "cdk.json")));
-        Assert.EndsWith(Path.Combine("artifacts", "publish", "ImagePipeline.Functions", "release_linux-x64"), FunctionPackage.DefaultFolder, StringComparison.Ordinal);
+        Assert.EndsWith(Path.Combine("artifacts", "publish", "ImagePipeline.Functions", folder), FunctionPackage.DefaultFolder(architecture, build), StringComparison.Ordinal);
+        Assert.Equal($"dotnet publish src/ImagePipeline.Functions -c Release {arguments}", FunctionPackage.PublishCommand(architecture, build));
         Assert.True(File.Exists(Path.Combine(FunctionPackage.WebRoot, "index.html")));
     }
 }

@@ -57,6 +57,9 @@ public sealed class SynthesizedStacks : IDisposable
     public static IReadOnlyList<string> Configurations { get; } =
         ["aws-retain", "aws-destroy", "aws-anonymous", "localstack-destroy", "localstack-retain", "aws-upgraded"];
 
+    /// <summary>The configuration deployed on Graviton: <c>architecture=arm64</c> (the others are x86_64, the default).</summary>
+    public const string Arm64Configuration = "aws-destroy";
+
     /// <summary>The sign-in flags of the aws-destroy configuration.</summary>
     public const string FlagsDomainPrefix = "ci-photos";
     public const int FlagsCliCallbackPort = 53999;
@@ -91,6 +94,7 @@ public sealed class SynthesizedStacks : IDisposable
                 [StackSettings.AuthDomainPrefixKey] = FlagsDomainPrefix,
                 [StackSettings.CliCallbackPortKey] = FlagsCliCallbackPort.ToString(System.Globalization.CultureInfo.InvariantCulture),
                 [StackSettings.DevOriginsKey] = "http://localhost:5173, http://127.0.0.1:5080, https://dev.example.com",
+                [StackSettings.ArchitectureKey] = "arm64",
             })),
             ["aws-anonymous"] = new(() => Synthesize("aws-anonymous", new() { [StackSettings.AnonymousApiKey] = "true" })),
             // LocalStack is anonymous without being told.

@@ -6,6 +6,8 @@ namespace ImagePipeline.Infra.Tests;
 /// <summary>The GitHub workflows parse, hold the jobs CI relies on, and pin what they pull.</summary>
 public sealed partial class WorkflowTests
 {
+    private const string Arm64Runner = "ubuntu-24.04-arm";
+
     private static readonly string s_workflows = Path.Combine(FunctionPackage.RepositoryRoot, ".github", "workflows");
 
     private static YamlMappingNode Load(string file)
@@ -34,9 +36,10 @@ public sealed partial class WorkflowTests
         {
             var jobs = Map(Load(file!), "jobs");
             Assert.NotEmpty(jobs.Children);
-            foreach (var (_, job) in jobs.Children)
+            foreach (var (name, job) in jobs.Children)
             {
-                Assert.Equal("ubuntu-latest", Get(job, "runs-on")?.ToString());
+                // The arm64 job runs on GitHub's arm64 runner (pinned: there is no "latest" label for it).
+                Assert.Equal(name.ToString() == "arm64" ? Arm64Runner : "ubuntu-latest", Get(job, "runs-on")?.ToString());
                 Assert.NotNull(Get(job, "timeout-minutes"));
                 foreach (var uses in Steps((YamlMappingNode)job).Select(s => Get(s, "uses")?.ToString()).OfType<string>())
                 {
@@ -73,10 +76,23 @@ public sealed partial class WorkflowTests
     }
 
     [Fact]
-    public void Ci_AotJob_PublishesTheFunctionsNatively()
+    public void Ci_AotJob_RunsTheDefaultPackagesBootstrapTests()
     {
-        var runs = Runs(Map(Map(Load("ci.yml"), "jobs"), "aot"));
-        Assert.Contains("dotnet publish src/ImagePipeline.Functions -c Release -r linux-x64 -p:PublishAot=true", runs, StringComparison.Ordinal);
+        // Category=Integration of the Functions tests publishes the default package (Native AOT) and runs its bootstrap
+        // against DynamoDB Local (Java 17) and s3rver (npm).
+        var job = Map(Map(Load("ci.yml"), "jobs"), "aot");
+        Assert.Contains("dotnet test tests/ImagePipeline.Functions.Tests --filter Category=Integration", Runs(job), StringComparison.Ordinal);
+        Assert.Contains("npm ci", Runs(job), StringComparison.Ordinal);
+        Assert.Contains(Steps(job), s => Get(s, "uses")?.ToString() == "actions/setup-java@v4");
+    }
+
+    [Fact]
+    public void Ci_Arm64Job_RunsTheArm64PackageTestsOnAnArm64Runner()
+    {
+        var job = Map(Map(Load("ci.yml"), "jobs"), "arm64");
+        Assert.Equal(Arm64Runner, Get(job, "runs-on")?.ToString());
+        Assert.Contains("dotnet test tests/ImagePipeline.Functions.Tests --filter \"Category=Slow&FullyQualifiedName~Arm64\"", Runs(job), StringComparison.Ordinal);
+        Assert.Contains(Steps(job), s => Get(s, "uses")?.ToString() == "actions/setup-java@v4");
     }
 
     [Fact]
