@@ -133,8 +133,8 @@ internal static class LibvipsRuntime
         if (NativeLibrary.GetExport(bound, "vips_version") != NativeLibrary.GetExport(handle, "vips_version"))
         {
             throw new LibvipsNotFoundException(
-                $"NetVips is bound to another libvips ({NetVips.NetVips.Version(0)}.{NetVips.NetVips.Version(1)}.{NetVips.NetVips.Version(2)}, " +
-                $"probably the system's) than the one chosen ({path}): something initialised NetVips before the engine did.");
+                $"NetVips bound libvips {NetVips.NetVips.Version(0)}.{NetVips.NetVips.Version(1)}.{NetVips.NetVips.Version(2)} from another file before the engine could load the one chosen ({path}): " +
+                $"something initialised NetVips first. Under Native AOT that is NetVips' own start-up, which {EnvironmentVariable} cannot redirect.");
         }
 
         Version = new Version(NetVips.NetVips.Version(0), NetVips.NetVips.Version(1), NetVips.NetVips.Version(2));
