@@ -1,6 +1,5 @@
 using System.Diagnostics;
 using System.Globalization;
-using System.Runtime.InteropServices;
 using ImagePipeline.Core.Imaging;
 using ImagePipeline.Imaging;
 using ImagePipeline.TestImages;
@@ -8,7 +7,7 @@ using ImagePipeline.TestImages;
 namespace ImagePipeline.Benchmarks;
 
 /// <summary>Generates the inputs, runs every measurement, and prints the report.</summary>
-internal sealed class Benchmark(BenchmarkOptions options, TextWriter output)
+internal sealed partial class Benchmark(BenchmarkOptions options, TextWriter output)
 {
     private const string OursFull = "ours full", VipsFull = "vips x5 full", ImFull = "IM full";
     private const string OursThumb = "ours thumb", VipsThumb = "vipsthumbnail thumb", ImThumb = "IM thumb";
@@ -27,9 +26,10 @@ internal sealed class Benchmark(BenchmarkOptions options, TextWriter output)
         Directory.CreateDirectory(_logs);
         _vips = Tools.FindVipsThumbnail(_logs, out var vipsNote);
         _magick = Tools.FindImageMagick(_logs, out var magickNote);
+        FindReferences();
 
         PrintMachine();
-        foreach (var note in new[] { vipsNote, magickNote }.OfType<string>())
+        foreach (var note in new[] { vipsNote, magickNote, _sharpNote }.OfType<string>())
         {
             output.WriteLine($"NOTE: {note}");
         }
@@ -45,6 +45,7 @@ internal sealed class Benchmark(BenchmarkOptions options, TextWriter output)
         }
 
         PrintRssMethod();
+        PrintEngines(results);
         PrintTargets(results);
 
         if (_checkFailures.Count > 0)
@@ -68,52 +69,6 @@ internal sealed class Benchmark(BenchmarkOptions options, TextWriter output)
         }
 
         return _checkFailures.Count > 0 ? 2 : _commandFailures.Count > 0 ? 3 : 0;
-    }
-
-    private void PrintMachine()
-    {
-        PrintMachineHeader(output);
-        output.WriteLine($"Vips:     {(_vips is null ? "not found" : $"{_vips.Path} ({_vips.Version})")}");
-        output.WriteLine($"IM:       {(_magick is null ? "not found" : $"{_magick.Path} ({_magick.Version})")}");
-        output.WriteLine();
-    }
-
-    /// <summary>The machine, its load and our engine: the first lines of every report (this mode's and pipeline's).</summary>
-    public static void PrintMachineHeader(TextWriter output)
-    {
-        var cpu = ReadProcLine("/proc/cpuinfo", "model name") ?? "(unknown CPU)";
-        var memory = ReadProcLine("/proc/meminfo", "MemTotal");
-        output.WriteLine("== Machine ==");
-        output.WriteLine($"CPU:      {cpu}, {Environment.ProcessorCount} cores available{(memory is null ? "" : ", MemTotal " + memory)}");
-        output.WriteLine($"Load:     {LoadAverage()} (1/5/15 min load average at start; other work on the machine skews timings)");
-        output.WriteLine($"OS:       {RuntimeInformation.OSDescription} ({RuntimeInformation.OSArchitecture}), {RuntimeInformation.FrameworkDescription}");
-        output.WriteLine($"Ours:     libvips {LibvipsImageEngine.LibvipsVersion} from {LibvipsImageEngine.LibvipsSource}");
-        output.WriteLine($"          recipe v{Recipe.Version}: widths {string.Join('/', Recipe.Renditions.Widths)} WebP q{Recipe.Renditions.Quality} effort {Recipe.Renditions.Effort}; thumbnail {Recipe.Thumbnail.Size}x{Recipe.Thumbnail.Size} attention q{Recipe.Thumbnail.Quality} effort {Recipe.Thumbnail.Effort}");
-    }
-
-    public static string LoadAverage()
-    {
-        try
-        {
-            return string.Join(' ', File.ReadAllText("/proc/loadavg").Split(' ').Take(3));
-        }
-        catch (IOException)
-        {
-            return "n/a";
-        }
-    }
-
-    private static string? ReadProcLine(string file, string key)
-    {
-        try
-        {
-            var line = File.ReadLines(file).FirstOrDefault(l => l.StartsWith(key, StringComparison.Ordinal));
-            return line?[(line.IndexOf(':', StringComparison.Ordinal) + 1)..].Trim();
-        }
-        catch (IOException)
-        {
-            return null;
-        }
     }
 
     private IReadOnlyList<Row> RunSize(InputSize size)
@@ -163,7 +118,8 @@ internal sealed class Benchmark(BenchmarkOptions options, TextWriter output)
         var imFullSeries = imThumbCommand is null ? null : Commands(ImFull, [.. imRenditionCommands, imThumbCommand]);
         var imThumbSeries = imThumbCommand is null ? null : Commands(ImThumb, [imThumbCommand]);
 
-        Measure([oursFullSeries, vipsFullSeries, imFullSeries, oursThumbSeries, vipsThumbSeries, imThumbSeries, oursFullChildSeries, oursThumbChildSeries, baselineSeries]);
+        using var references = PrepareReferences(input, bytes, stem, plan);
+        Measure([oursFullSeries, vipsFullSeries, imFullSeries, .. references.Warm, oursThumbSeries, vipsThumbSeries, imThumbSeries, oursFullChildSeries, oursThumbChildSeries, baselineSeries, .. references.Children]);
         var oursFullTime = oursFullSeries.Result()!;
         var oursThumbTime = oursThumbSeries.Result()!;
         var oursFullChild = oursFullChildSeries.Result();
@@ -172,15 +128,16 @@ internal sealed class Benchmark(BenchmarkOptions options, TextWriter output)
         var vipsFull = vipsFullSeries?.Result();
         var vipsThumb = vipsThumbSeries?.Result();
 
-        var rows = new List<Row>
-        {
+        List<Row> rows =
+        [
             Combine(OursFull, oursFullTime, oursFullChild),
             External(VipsFull, vipsFullSeries, "vipsthumbnail not found"),
             External(ImFull, imFullSeries, "ImageMagick not found"),
+            .. ReferenceRows(references),
             Combine(OursThumb, oursThumbTime, oursThumbChild),
             External(VipsThumb, vipsThumbSeries, "vipsthumbnail not found"),
             External(ImThumb, imThumbSeries, "ImageMagick not found"),
-        };
+        ];
 
         output.WriteLine();
         PrintTable(rows);
@@ -190,8 +147,11 @@ internal sealed class Benchmark(BenchmarkOptions options, TextWriter output)
         output.WriteLine($"  thumb {Ms(oursThumbChild?.MedianMs)} ms wall, {Ms(oursThumbChild?.MedianCpuMs)} ms CPU, {Mib(oursThumbChild?.PeakRssMiB)} MiB peak RSS");
         output.WriteLine($"  init only (runtime + libvips + engine, no image): {Ms(baseline?.MedianMs)} ms wall, {Mib(baseline?.PeakRssMiB)} MiB peak RSS");
         output.WriteLine();
+        PrintReferenceColdLines(references);
 
         PrintOutputSizes(stem, processed, vipsDirectory, _vips is not null, imDirectory, _magick is not null);
+        PrintReferenceOutputSizes(stem, processed, references);
+        CheckReferenceOutputs(size, stem, plan, references);
 
         if (options.CheckOutputs)
         {
@@ -204,7 +164,7 @@ internal sealed class Benchmark(BenchmarkOptions options, TextWriter output)
         }
 
         output.WriteLine("Commands:");
-        foreach (var command in new[] { vipsThumbCommand }.Concat(vipsRenditionCommands).Append(imThumbCommand).Concat(imRenditionCommands).OfType<Command>())
+        foreach (var command in new[] { vipsThumbCommand }.Concat(vipsRenditionCommands).Append(imThumbCommand).Concat(imRenditionCommands).OfType<Command>().Concat(references.Commands))
         {
             output.WriteLine("  " + command);
         }
@@ -355,7 +315,7 @@ internal sealed class Benchmark(BenchmarkOptions options, TextWriter output)
         static string? ReferenceOf(string name) => name switch
         {
             OursFull => VipsFull,
-            ImFull => OursFull,
+            ImFull or ImageSharpFull or SharpFull => OursFull,
             OursThumb => VipsThumb,
             ImThumb => OursThumb,
             _ => null,
@@ -453,145 +413,4 @@ internal sealed class Benchmark(BenchmarkOptions options, TextWriter output)
 
     private static string Mib(double? value) =>
         value is { } v && !double.IsNaN(v) ? v.ToString("0.0", CultureInfo.InvariantCulture) : "n/a";
-
-    private void PrintOutputSizes(string stem, ProcessedImage processed, string vipsDirectory, bool haveVips, string imDirectory, bool haveMagick)
-    {
-        output.WriteLine("Output sizes in bytes (same recipe; ours: libvips " + LibvipsImageEngine.LibvipsVersion + (haveVips ? $", vipsthumbnail: {_vips!.Version}" : "") + "):");
-        output.WriteLine($"{"output",-8}{"ours",12}{"dims",11}{"vipsthumbnail",15}{"dims",11}{"ours/vips",11}{"ImageMagick",13}{"dims",11}");
-        var outputs = processed.Renditions.Select(r => (r.Name, r.Image)).Append(("thumb", processed.Thumbnail)).ToList();
-        long oursTotal = 0, vipsTotal = 0, imTotal = 0;
-        foreach (var (name, image) in outputs)
-        {
-            var (vipsBytes, vipsDims) = haveVips ? FileFacts(Path.Combine(vipsDirectory, $"{stem}-{name}.webp")) : (0, "");
-            var (imBytes, imDims) = haveMagick ? FileFacts(Path.Combine(imDirectory, $"{stem}-{name}.webp")) : (0, "");
-            oursTotal += image.Bytes;
-            vipsTotal += vipsBytes;
-            imTotal += imBytes;
-            output.WriteLine($"{name,-8}{image.Bytes,12:N0}{$"{image.Width}x{image.Height}",11}{Count(vipsBytes, haveVips),15}{vipsDims,11}{Ratio(image.Bytes, vipsBytes > 0 ? vipsBytes : null),11}{Count(imBytes, haveMagick),13}{imDims,11}");
-        }
-
-        output.WriteLine($"{"total",-8}{oursTotal,12:N0}{"",11}{Count(vipsTotal, haveVips),15}{"",11}{Ratio(oursTotal, vipsTotal > 0 ? vipsTotal : null),11}{Count(imTotal, haveMagick),13}");
-        output.WriteLine();
-    }
-
-    private static string Count(long bytes, bool present) => present ? bytes.ToString("N0", CultureInfo.InvariantCulture) : "n/a";
-
-    private (long Bytes, string Dims) FileFacts(string path)
-    {
-        if (!File.Exists(path))
-        {
-            return (0, "missing");
-        }
-
-        var bytes = File.ReadAllBytes(path);
-        try
-        {
-            var info = _engine.Probe(bytes);
-            return (bytes.Length, $"{info.Width}x{info.Height}");
-        }
-        catch (ImageProcessingException)
-        {
-            return (bytes.Length, "unreadable");
-        }
-    }
-
-    private void CheckOutputs(InputSize size, ProcessedImage processed, ThumbnailResult thumbnail, string vipsDirectory, bool haveVips, string imDirectory, bool haveMagick, string stem)
-    {
-        output.WriteLine("Output checks:");
-        var edge = Recipe.Thumbnail.Size;
-        Check($"{size.Label} ours Thumbnail() is {edge}x{edge}", thumbnail.Thumbnail.Width == edge && thumbnail.Thumbnail.Height == edge && thumbnail.Thumbnail.Bytes > 0,
-            $"{thumbnail.Thumbnail.Width}x{thumbnail.Thumbnail.Height}, {thumbnail.Thumbnail.Bytes} bytes");
-        Check($"{size.Label} ours Process() thumbnail is {edge}x{edge}", processed.Thumbnail.Width == edge && processed.Thumbnail.Height == edge && processed.Thumbnail.Bytes > 0,
-            $"{processed.Thumbnail.Width}x{processed.Thumbnail.Height}, {processed.Thumbnail.Bytes} bytes");
-        var plan = Recipe.Renditions.Plan(size.Width);
-        Check($"{size.Label} ours renditions are {string.Join('/', plan.Select(p => p.Width))} wide",
-            processed.Renditions.Select(r => (r.Name, r.Image.Width)).SequenceEqual(plan) && processed.Renditions.All(r => r.Image.Bytes > 0),
-            string.Join(", ", processed.Renditions.Select(r => $"{r.Name}={r.Image.Width}x{r.Image.Height}")));
-
-        if (haveVips)
-        {
-            CheckExternal($"{size.Label} vipsthumbnail", vipsDirectory, stem, plan);
-        }
-
-        if (haveMagick)
-        {
-            CheckExternal($"{size.Label} ImageMagick", imDirectory, stem, plan);
-        }
-
-        output.WriteLine();
-    }
-
-    private void CheckExternal(string label, string directory, string stem, IReadOnlyList<(string Name, int Width)> plan)
-    {
-        var edge = Recipe.Thumbnail.Size;
-        var thumbPath = Path.Combine(directory, $"{stem}-thumb.webp");
-        var thumbBytes = File.Exists(thumbPath) ? new FileInfo(thumbPath).Length : -1;
-        Check($"{label} thumbnail file exists and is non-empty", thumbBytes > 0, thumbBytes < 0 ? $"{thumbPath} missing" : $"{thumbBytes} bytes");
-        if (thumbBytes > 0)
-        {
-            var (_, dims) = FileFacts(thumbPath);
-            Check($"{label} thumbnail is {edge}x{edge}", dims == $"{edge}x{edge}", dims);
-        }
-
-        foreach (var (name, width) in plan)
-        {
-            var (bytes, dims) = FileFacts(Path.Combine(directory, $"{stem}-{name}.webp"));
-            Check($"{label} {name} is {width} wide and non-empty", bytes > 0 && dims.StartsWith($"{width}x", StringComparison.Ordinal), $"{dims}, {bytes} bytes");
-        }
-    }
-
-    private void Check(string what, bool ok, string detail)
-    {
-        output.WriteLine($"  [{(ok ? "ok" : "FAIL")}] {what} ({detail})");
-        if (!ok)
-        {
-            _checkFailures.Add($"{what}: {detail}");
-        }
-    }
-
-    /// <summary>Parts of the work, to tell decode/resize cost from WebP encode cost.</summary>
-    private void PrintBreakdown(string input, byte[] bytes, string stem, IReadOnlyList<(string Name, int Width)> plan, Measurement? vipsFull, Measurement? vipsThumb, Measurement oursFull, Measurement oursThumb)
-    {
-        output.WriteLine("Breakdown (median wall ms / CPU ms; each measured on its own after a warm-up):");
-        void Line(string label, Measurement? m) =>
-            output.WriteLine($"  {label,-58}{Ms(m?.MedianMs),9} / {Ms(m?.MedianCpuMs)}");
-
-        var largest = plan.Max(p => p.Width);
-        Line("ours Probe (header + EXIF)", MeasureOne(InProcess("probe", () => _engine.Probe(bytes))));
-        foreach (var width in new[] { largest, plan.Min(p => p.Width) }.Distinct())
-        {
-            Line($"ours Resize w{width} only (decode + 1 WebP encode)", MeasureOne(InProcess("resize one", () => _engine.Resize(bytes, Recipe.Renditions with { Widths = [width] }))));
-        }
-
-        Line($"ours Resize {plan.Count} widths (no thumbnail)", MeasureOne(InProcess("resize all", () => _engine.Resize(bytes, Recipe.Renditions))));
-        Line($"ours Process ({plan.Count} widths + thumbnail)", oursFull);
-        Line("ours Thumbnail", oursThumb);
-        if (_vips is null || vipsFull is null || vipsThumb is null)
-        {
-            output.WriteLine();
-            return;
-        }
-
-        for (var i = 0; i < plan.Count; i++)
-        {
-            output.WriteLine($"  {$"vipsthumbnail {plan[i].Name} (whole process, wall only)",-58}{Ms(vipsFull.CommandMedianMs[i]),9}");
-        }
-
-        Line("vipsthumbnail thumb (whole process)", vipsThumb);
-
-        // The same decode + shrink to the largest width written as an uncompressed .v (no WebP encode), and the WebP
-        // encode of that .v alone: together they split the largest rendition's cost.
-        var scratch = Directory.CreateDirectory(Path.Combine(options.OutputDirectory, "breakdown")).FullName;
-        var decoded = Path.Combine(scratch, $"{stem}-w{largest}.v");
-        var decode = MeasureOne(Commands("vipsthumbnail to .v", [new Command(_vips.Path, [input, "-s", $"{largest}x>", "-o", decoded])]));
-        Line($"vipsthumbnail w{largest} to .v (decode + resize, no encode)", decode);
-        var vipsCli = Tools.FindOnPath("vips");
-        if (vipsCli is not null && decode is not null)
-        {
-            var webp = Path.Combine(scratch, $"{stem}-w{largest}-encode.webp") + $"[Q={Recipe.Renditions.Quality},effort={Recipe.Renditions.Effort},strip]";
-            Line($"vips copy w{largest}.v -> WebP (encode only, libvips 8.14)", MeasureOne(Commands("vips copy .v to webp", [new Command(vipsCli, ["copy", decoded, webp])])));
-        }
-
-        output.WriteLine();
-    }
 }

@@ -14,17 +14,23 @@ internal sealed record BenchmarkOptions(int Runs, string OutputDirectory, IReadO
     public const string Usage = """
         usage: ImagePipeline.Benchmarks [--runs N] [--out DIR] [--sizes 24,12] [--check-outputs] [--breakdown]
                ImagePipeline.Benchmarks pipeline [--images 200] [--size 4000x3000] [--records 10000] ... (pipeline --help)
-               ImagePipeline.Benchmarks --child full|thumb|init [IN]
+               ImagePipeline.Benchmarks --child full|thumb|imagesharp|init [IN]
+
+          Times our engine's default recipe against vipsthumbnail and ImageMagick, and the full recipe against two
+          reference engines: SixLabors.ImageSharp 2.1.13 (the design card's; centre-cropped thumbnail, as it has no
+          attention crop) and sharp 0.35 (the engine of AWS's Dynamic Image Transformation; npm, run by Node).
 
           --runs N          measured runs per measurement after one warm-up (default 5)
           --out DIR         inputs, outputs and logs (default ./artifacts/benchmark); inputs are reused when present
           --sizes LIST      comma-separated: 24 (6000x4000), 12 (4000x3000) or WIDTHxHEIGHT (default 24,12)
           --check-outputs   also verify output dimensions (ours from the EncodedImage, external files by probing)
           --breakdown       also time parts of the work (decode/resize vs WebP encode) to explain the totals
-          --child MODE IN   internal: run one operation once and exit (peak RSS of our engine is measured on it)
+          --child MODE IN   internal: run one operation once and exit (peak RSS of our engine and ImageSharp is measured on it)
+
+        The reference engines' outputs are always checked (dimensions of every file), with or without --check-outputs.
 
         Exit code: 0 when the report was printed (whatever the target checks say), 1 on a usage error,
-        2 when --check-outputs found a wrong output, 3 when a measured command failed.
+        2 when an output check found a wrong output, 3 when a measured command failed.
         """;
 
     public static BenchmarkOptions? Parse(IReadOnlyList<string> args, out string? error)

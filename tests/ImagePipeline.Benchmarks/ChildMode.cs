@@ -5,22 +5,29 @@ namespace ImagePipeline.Benchmarks;
 
 /// <summary>
 /// <c>--child full|thumb IN</c>: one operation of our engine in a fresh process, so the parent can read its peak RSS
-/// from wait4; <c>--child init</c> only builds the engine (the runtime + libvips baseline).
+/// from wait4; <c>--child init</c> only builds the engine (the runtime + libvips baseline); <c>--child imagesharp IN</c>
+/// the full recipe once with the ImageSharp reference (libvips is not loaded).
 /// </summary>
 internal static class ChildMode
 {
     public static int Run(IReadOnlyList<string> args)
     {
-        if (args is not (["init"] or ["full" or "thumb", _]))
+        if (args is not (["init"] or ["full" or "thumb" or "imagesharp", _]))
         {
-            Console.Error.WriteLine("error: --child needs 'init', 'full IN' or 'thumb IN'.");
+            Console.Error.WriteLine("error: --child needs 'init', 'full IN', 'thumb IN' or 'imagesharp IN'.");
             return 1;
         }
 
+        var recipe = ImageRecipe.Default;
         try
         {
+            if (args[0] == "imagesharp")
+            {
+                var outputs = ImageSharpReference.Process(File.ReadAllBytes(args[1]), recipe);
+                return outputs[^1].Width == recipe.Thumbnail.Size && outputs.Count > 1 ? 0 : 4;
+            }
+
             var engine = new LibvipsImageEngine();
-            var recipe = ImageRecipe.Default;
             switch (args[0])
             {
                 case "full":
@@ -33,7 +40,7 @@ internal static class ChildMode
                     return 0;
             }
         }
-        catch (Exception e) when (e is IOException or UnauthorizedAccessException or ImageProcessingException)
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException or ImageProcessingException or SixLabors.ImageSharp.ImageFormatException)
         {
             Console.Error.WriteLine($"error: {e.Message}");
             return 3;

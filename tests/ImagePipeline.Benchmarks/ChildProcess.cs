@@ -49,8 +49,10 @@ internal static unsafe partial class ChildProcess
     private const int WNoHang = 1;
     private const int PrSetChildSubreaper = 36;
 
-    // "$1" is the pid file; the rest is the command, started in the background so the shell exits at once.
-    private const string Trampoline = "p=$1; shift; \"$@\" & echo $! > \"$p\"";
+    // "$1" is the pid file; the rest is the command, started in the background so the shell exits at once. The
+    // background child execs the command only once the shell is gone (reaped by Start): dash reaps a background
+    // child that ends while dash still runs, which would take a fast command's exit status and rusage from us.
+    private const string Trampoline = "p=$1; shift; { while kill -0 $$ 2>/dev/null; do :; done; exec \"$@\"; } & echo $! > \"$p\"";
 
     // glibc's posix_spawn_file_actions_t is 80 bytes, posix_spawnattr_t 336 and sigset_t 128: these are generous.
     private const int OpaqueSize = 1024;

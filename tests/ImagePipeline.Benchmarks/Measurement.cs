@@ -71,5 +71,16 @@ internal sealed record Command(string File, IReadOnlyList<string> Arguments)
 }
 
 /// <summary>An external command that did not succeed.</summary>
-internal sealed class CommandFailedException(Command command, ChildResult result, string stderr)
-    : Exception($"{command} failed ({result.Describe()}){(stderr.Length > 0 ? ": " + stderr : "")}");
+internal sealed class CommandFailedException : Exception
+{
+    public CommandFailedException(Command command, ChildResult result, string stderr)
+        : base($"{command} failed ({result.Describe()}){(stderr.Length > 0 ? ": " + stderr : "")}")
+    {
+    }
+
+    /// <summary>A long-lived command whose answer was missing or wrong.</summary>
+    public CommandFailedException(Command command, string problem)
+        : base($"{command}: {problem}")
+    {
+    }
+}
