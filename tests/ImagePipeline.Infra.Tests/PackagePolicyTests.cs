@@ -75,7 +75,10 @@ public sealed class PackagePolicyTests
         XDocument.Load(project).Descendants()
             .Where(e => e.Name.LocalName == item)
             .Select(e => (string?)e.Attribute("Include") ?? (string?)e.Attribute("Update"))
-            .OfType<string>();
+            .OfType<string>()
+            // An item transform (e.g. Update="@(ProjectReference)", which sets properties on the references above)
+            // names no project of its own.
+            .Where(value => !value.Contains("@(", StringComparison.Ordinal));
 
     private static string Relative(string path) => Path.GetRelativePath(s_root, path).Replace('\\', '/');
 }
