@@ -33,6 +33,14 @@ catch (InvalidOperationException e)
     return 2;
 }
 
+// Another process (often a host started earlier, on the same data directory) listening there gets one clear line
+// before this one opens the catalog or recovers uploads, not the web server's stack trace after.
+if (!PortIsFree(settings.Url))
+{
+    await Console.Error.WriteLineAsync(AddressInUse(settings.Url));
+    return 1;
+}
+
 builder.WebHost.UseUrls(settings.Url.ToString());
 builder.WebHost.ConfigureKestrel(kestrel =>
 {
@@ -170,13 +178,6 @@ if (switches.AnyOn)
     {
         plan.Injected = where => app.Logger.LogWarning("Injected storage fault {Where}", where);
     }
-}
-
-// Another process (often a host started earlier) listening there gets one clear line, not the web server's stack trace.
-if (!PortIsFree(settings.Url))
-{
-    await Console.Error.WriteLineAsync(AddressInUse(settings.Url));
-    return 1;
 }
 
 try

@@ -5,7 +5,7 @@ using ImagePipeline.Testing;
 
 namespace ImagePipeline.Local.Tests;
 
-/// <summary>A second host on a taken address (often the first one still running) says so in one line and exits 1.</summary>
+/// <summary>A second host on a taken address (often the first one still running) says so in one line and exits 1, before it opens anything in its data directory.</summary>
 [Trait("Category", "Integration")]
 public sealed class AddressInUseTests : IDisposable
 {
@@ -39,6 +39,7 @@ public sealed class AddressInUseTests : IDisposable
         var error = await stderr;
         Assert.Contains($"http://127.0.0.1:{port}/ is already in use", error, StringComparison.Ordinal);
         Assert.DoesNotContain("Exception", error + await stdout, StringComparison.Ordinal);
+        Assert.Empty(Directory.EnumerateFileSystemEntries(_data.Path));
     }
 
     public void Dispose() => _data.Dispose();
