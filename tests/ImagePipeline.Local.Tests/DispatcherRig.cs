@@ -31,14 +31,16 @@ internal sealed class DispatcherRig : IDisposable
     public IEnumerable<CapturedEntry> Reports => Log.Entries.Where(e => e.Template.StartsWith("Stage {Stage} {Outcome}", StringComparison.Ordinal));
 
     /// <summary>Queues one uploaded image for <paramref name="stages"/> and runs the dispatcher until it logged that many stage reports.</summary>
-    public async Task<Guid> RunAsync(IReadOnlyList<Stage> stages, int maxAttempts, CancellationToken cancellationToken)
+    /// <remarks><paramref name="before"/> shapes the catalog record first (e.g. a stage already done).</remarks>
+    public async Task<Guid> RunAsync(IReadOnlyList<Stage> stages, int maxAttempts, CancellationToken cancellationToken, Func<ImageRecord, ImageRecord>? before = null)
     {
         var clock = TimeProvider.System;
-        var record = Catalog.Put(new ImageRecord
+        var uploaded = new ImageRecord
         {
             Id = ImageIds.New(clock), OwnerId = "local", FileName = "a.jpg", ContentType = "image/jpeg", DeclaredBytes = Bytes.Length,
             CreatedAt = clock.GetUtcNow(), UpdatedAt = clock.GetUtcNow(), ExpiresAt = clock.GetUtcNow().AddHours(24),
-        });
+        };
+        var record = Catalog.Put(before?.Invoke(uploaded) ?? uploaded);
         var key = ObjectKeys.Original(record.Id);
         var etag = Store.PutOriginal(key, Bytes);
         var body = S3EventParser.Serialize(new ObjectCreated("local-originals", key, Bytes.Length, etag, "1"), clock.GetUtcNow());

@@ -55,6 +55,20 @@ public sealed class StageDispatcherSharedDecodeTests : IDisposable
     }
 
     [Fact]
+    public async Task BothRowsDueButResizeAlreadyDone_ResizeDuplicateAndThumbnailRunsAlone()
+    {
+        var id = await _rig.RunAsync(
+            [Stage.Resize, Stage.Thumbnail], maxAttempts: 5, Token,
+            record => record with { ResizeState = StageState.Done, ResizeRecipeVersion = ImageRecipe.Default.Version });
+
+        Assert.Equal(1, _rig.Engine.Calls);
+        Assert.Equal(
+            [("resize", "duplicate"), ("thumbnail", "done")],
+            _rig.Reports.Select(e => (e.Text("Stage"), e.Text("Outcome"))).Order());
+        Assert.Equal(StageState.Done, _rig.Catalog.Find(id)!.ThumbnailState);
+    }
+
+    [Fact]
     public async Task OnlyOneStageDue_RunsThatStageAlone()
     {
         var id = await RunAsync([Stage.Thumbnail], expectedReports: 1);

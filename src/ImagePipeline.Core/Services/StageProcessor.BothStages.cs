@@ -62,12 +62,9 @@ public sealed partial class StageProcessor
         }
 
         ImageRecord? record;
-        StageReport? settledResize, settledThumbnail;
         try
         {
             record = await catalog.GetAsync(id, cancellationToken).ConfigureAwait(false);
-            settledResize = await SettledAsync(Stage.Resize, id, record, created, report, cancellationToken).ConfigureAwait(false);
-            settledThumbnail = await SettledAsync(Stage.Thumbnail, id, record, created, report, cancellationToken).ConfigureAwait(false);
         }
         catch (Exception e)
         {
@@ -75,11 +72,11 @@ public sealed partial class StageProcessor
                 await FailureAsync(Stage.Thumbnail, id, created, thumbnailAttempt, e, report, cancellationToken, cancellation).ConfigureAwait(false));
         }
 
-        if (settledResize is not null || settledThumbnail is not null)
+        if (NothingToDo(Stage.Resize, record, created) is not null || NothingToDo(Stage.Thumbnail, record, created) is not null)
         {
-            // At most one stage has work: nothing to share.
-            return (settledResize ?? await ProcessEventAsync(Stage.Resize, created, resizeAttempt, cancellationToken, cancellation).ConfigureAwait(false),
-                settledThumbnail ?? await ProcessEventAsync(Stage.Thumbnail, created, thumbnailAttempt, cancellationToken, cancellation).ConfigureAwait(false));
+            // At most one stage has work (or the image is gone): nothing to share; each runs on the record as read.
+            return (await ProcessStageAsync(Stage.Resize, id, created, record, resizeAttempt, report, cancellationToken, cancellation).ConfigureAwait(false),
+                await ProcessStageAsync(Stage.Thumbnail, id, created, record, thumbnailAttempt, report, cancellationToken, cancellation).ConfigureAwait(false));
         }
 
         BothOutcomes run;

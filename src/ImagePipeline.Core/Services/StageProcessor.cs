@@ -61,9 +61,25 @@ public sealed partial class StageProcessor(IImageCatalog catalog, IObjectStore s
             return report(StageDisposition.Acknowledge, "ignored", null, null, $"'{created.Key}' is not an original's key.", 0);
         }
 
+        ImageRecord? record;
         try
         {
-            var record = await catalog.GetAsync(id, cancellationToken).ConfigureAwait(false);
+            record = await catalog.GetAsync(id, cancellationToken).ConfigureAwait(false);
+        }
+        catch (Exception e)
+        {
+            return await FailureAsync(stage, id, created, attempt, e, report, cancellationToken, cancellation).ConfigureAwait(false);
+        }
+
+        return await ProcessStageAsync(stage, id, created, record, attempt, report, cancellationToken, cancellation).ConfigureAwait(false);
+    }
+
+    /// <summary>One stage for one event whose catalog record has been read.</summary>
+    private async Task<StageReport> ProcessStageAsync(
+        Stage stage, Guid id, ObjectCreated created, ImageRecord? record, int attempt, Reporting report, CancellationToken cancellationToken, CancellationMeaning cancellation)
+    {
+        try
+        {
             if (await SettledAsync(stage, id, record, created, report, cancellationToken).ConfigureAwait(false) is { } settled)
             {
                 return settled;
@@ -84,11 +100,26 @@ public sealed partial class StageProcessor(IImageCatalog catalog, IObjectStore s
     /// </summary>
     private async Task<StageReport?> SettledAsync(Stage stage, Guid id, ImageRecord? record, ObjectCreated created, Reporting report, CancellationToken cancellationToken)
     {
-        if (record is null || record.DeletedAt is not null)
+        if (NothingToDo(stage, record, created) is not { } nothing)
+        {
+            return null;
+        }
+
+        if (nothing.Outcome == "orphan")
         {
             // An upload nobody asked for, or one whose image was deleted meanwhile: it must not linger.
             await RemoveOrphanAsync(stage, id, cancellationToken).ConfigureAwait(false);
-            return report(StageDisposition.Acknowledge, "orphan", id, null, record is null ? "No catalog record; original removed." : "Image deleted; original removed.", 0);
+        }
+
+        return report(StageDisposition.Acknowledge, nothing.Outcome, id, null, nothing.Detail, 0);
+    }
+
+    /// <summary>Why <paramref name="stage"/> has nothing to do for this event (orphan, duplicate, stale), or null when it must run.</summary>
+    private (string Outcome, string Detail)? NothingToDo(Stage stage, ImageRecord? record, ObjectCreated created)
+    {
+        if (record is null || record.DeletedAt is not null)
+        {
+            return ("orphan", record is null ? "No catalog record; original removed." : "Image deleted; original removed.");
         }
 
         var state = record.StateOf(stage);
@@ -98,12 +129,12 @@ public sealed partial class StageProcessor(IImageCatalog catalog, IObjectStore s
             // A failure is recorded only for a permanent reason (or after the last retry): decoding the same
             // bytes again, e.g. a hostile file on every redelivery, cannot end differently. Only an explicit
             // reprocess runs a failed stage again; a done stage runs again only for a newer recipe.
-            return report(StageDisposition.Acknowledge, "duplicate", id, null, $"The {stage.ToName()} stage already ended {state.ToName()}.", 0);
+            return ("duplicate", $"The {stage.ToName()} stage already ended {state.ToName()}.");
         }
 
         if (record.SourceEtag is { } known && known != created.ETag)
         {
-            return report(StageDisposition.Acknowledge, "stale", id, null, $"The record belongs to original {known}, the event to {created.ETag}.", 0);
+            return ("stale", $"The record belongs to original {known}, the event to {created.ETag}.");
         }
 
         return null;
