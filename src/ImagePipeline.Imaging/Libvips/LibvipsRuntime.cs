@@ -185,7 +185,7 @@ internal static class LibvipsRuntime
             }
         }
 
-        using var webp = Operation.NewFromName("webpsave_target");
+        using var webp = Operation.NewFromName("webpsave_buffer");
         SaversHaveKeep = webp.GetTypeOf("keep") != 0;
         WebpEffortArgument = webp.GetTypeOf("effort") != 0 ? "effort" : "reduction_effort";
     }
