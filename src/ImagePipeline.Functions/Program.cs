@@ -26,7 +26,7 @@ IFunctionHandler handler;
 try
 {
     var settings = FunctionSettings.Read(Environment.GetEnvironmentVariable);
-    handler = FunctionComposition.Create(settings, log, metrics, clock);
+    handler = await FunctionComposition.CreateAsync(settings, log, metrics, clock, ConnectionPriming.DefaultBudget);
 }
 catch (Exception e)
 {

@@ -55,6 +55,42 @@ public sealed class StageFunctionIntegrationTests(AotPackage package, AwsEmulato
         var metrics = function.JsonLines.Where(l => l.TryGetProperty("_aws", out _) && l.TryGetProperty("ImagesProcessed", out _)).ToList();
         Assert.Equal(2, metrics.Count);
         Assert.All(metrics, m => Assert.Equal("resize", m.GetProperty("Function").GetString()));
+
+        // Both connections were opened during init, before the first event.
+        var opened = Assert.Single(function.JsonLines, l => Template(l).StartsWith("Connections opened during init", StringComparison.Ordinal));
+        Assert.Equal("catalog,originals", opened.GetProperty("properties").GetProperty("Services").GetString());
+    }
+
+    [Fact]
+    public async Task Resize_CatalogUnreachableDuringInit_InitCompletesWithAWarningAndTheMessageIsRetried()
+    {
+        var deployment = await Deployment.CreateAsync(emulators, Token);
+        var (_, body) = await deployment.SeedAsync("photos/tiny.jpg", Token);
+        var environment = deployment.Environment("resize");
+        environment["AWS_ENDPOINT_URL_DYNAMODB"] = $"http://127.0.0.1:{ClosedLoopbackPort()}";
+        await using var function = BootstrapProcess.Start(package.Bootstrap, environment);
+
+        var result = await function.InvokeAsync(Deployment.SqsBatch(("m-unreachable", body, 1)));
+
+        // The failed priming read did not fail the init: the event was served, and its message goes back for a retry.
+        Assert.False(function.Runtime.InitError.IsCompleted, function.Output);
+        Assert.False(result.IsError, result.Body + function.Output);
+        Assert.Equal(["m-unreachable"], Deployment.Failures(result.Body));
+        await function.StopAsync();
+        var warning = Assert.Single(function.JsonLines, l => Template(l).StartsWith("Opening the {Service} connection during init failed", StringComparison.Ordinal));
+        Assert.Equal("Warning", warning.GetProperty("level").GetString());
+        Assert.Equal("catalog", warning.GetProperty("properties").GetProperty("Service").GetString());
+    }
+
+    private static string Template(JsonElement line) => line.TryGetProperty("messageTemplate", out var template) ? template.GetString()! : "";
+
+    private static int ClosedLoopbackPort()
+    {
+        var listener = new System.Net.Sockets.TcpListener(System.Net.IPAddress.Loopback, 0);
+        listener.Start();
+        var port = ((System.Net.IPEndPoint)listener.LocalEndpoint).Port;
+        listener.Stop();
+        return port;
     }
 
     [Fact]

@@ -13,21 +13,31 @@ namespace ImagePipeline.Functions.Hosting;
 
 /// <summary>
 /// The composition root, run once per cold start: the SDK clients (singletons for the life of the execution
-/// environment, so connections are reused across invocations), the adapters, Core's services and the handler.
+/// environment, so connections are reused across invocations), the adapters, Core's services and the handler, then one
+/// read per service the handler calls, so its connections are open before the first event arrives.
 /// </summary>
 internal static class FunctionComposition
 {
     /// <summary>Owner of every image on an anonymous deployment (with sign-in: the access token's subject).</summary>
     public const string AnonymousOwner = "anonymous";
 
-    public static IFunctionHandler Create(FunctionSettings settings, JsonLogger log, MetricsWriter metrics, TimeProvider clock)
+    /// <summary>Composes the function <paramref name="settings"/> name and opens its connections (<see cref="ConnectionPriming"/>).</summary>
+    public static async Task<IFunctionHandler> CreateAsync(FunctionSettings settings, JsonLogger log, MetricsWriter metrics, TimeProvider clock, TimeSpan primingBudget)
     {
         ArgumentNullException.ThrowIfNull(settings);
         if (settings.CursorKey is null && settings.CursorKeyParameter is { } parameter)
         {
             // Once per cold start, from Parameter Store's view of the stack's secret: never in the environment.
-            settings = settings with { CursorKey = FunctionSettings.CursorKeyOf(CursorKeys.ReadAsync(AwsClients.CreateSsm(), parameter, CancellationToken.None).GetAwaiter().GetResult()) };
+            settings = settings with { CursorKey = FunctionSettings.CursorKeyOf(await CursorKeys.ReadAsync(AwsClients.CreateSsm(), parameter, CancellationToken.None).ConfigureAwait(false)) };
         }
+
+        var (handler, primers) = Compose(settings, log, metrics, clock);
+        await ConnectionPriming.RunAsync(primers, log, primingBudget).ConfigureAwait(false);
+        return handler;
+    }
+
+    private static (IFunctionHandler Handler, Primer[] Primers) Compose(FunctionSettings settings, JsonLogger log, MetricsWriter metrics, TimeProvider clock)
+    {
 
         var store = new S3ObjectStore(
             AwsClients.CreateS3(settings.S3PathStyle),
@@ -61,7 +71,8 @@ internal static class FunctionComposition
             log.Information(
                 "Function {Function} initialised: dead letters of {ResizeDeadLetterQueue} (resize) and {ThumbnailDeadLetterQueue} (thumbnail), after {MaxReceives} receives",
                 settings.Handler, settings.ResizeDeadLetterQueueArn, settings.ThumbnailDeadLetterQueueArn, settings.MaxReceives);
-            return new DeadLetterFunction(new StageProcessor(catalog, store, NoImageEngine.Instance, options, clock), stages, settings.MaxReceives, log, metrics);
+            return (new DeadLetterFunction(new StageProcessor(catalog, store, NoImageEngine.Instance, options, clock), stages, settings.MaxReceives, log, metrics),
+                [ConnectionPriming.Catalog(catalog)]);
         }
 
         var engine = new LibvipsImageEngine();
@@ -89,7 +100,8 @@ internal static class FunctionComposition
             var page = settings.WebRoot is { } root
                 ? StaticPage.Load(Path.Combine(AppContext.BaseDirectory, root), settings.WebContentSecurityPolicy)
                 : null;
-            return new ApiFunction(api, page, log, metrics);
+            // Its first request reads the catalog; objects are only presigned, or read on rarer paths.
+            return (new ApiFunction(api, page, log, metrics), [ConnectionPriming.Catalog(catalog)]);
         }
 
         if (!CatalogNames.TryParseStage(settings.Handler, out var stage))
@@ -97,7 +109,8 @@ internal static class FunctionComposition
             throw new FunctionConfigurationException($"No stage is called '{settings.Handler}'.");
         }
 
-        return new StageFunction(stage, new StageProcessor(catalog, store, engine, options, clock), settings.MaxReceives, log, metrics, StageFunction.DefaultStartReserve);
+        return (new StageFunction(stage, new StageProcessor(catalog, store, engine, options, clock), settings.MaxReceives, log, metrics, StageFunction.DefaultStartReserve),
+            [ConnectionPriming.Catalog(catalog), ConnectionPriming.Originals(store)]);
     }
 
     /// <summary>The deadletter function's engine: it never decodes (it only records failures), so any call is a bug.</summary>
