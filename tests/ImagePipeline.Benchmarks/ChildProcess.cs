@@ -86,9 +86,11 @@ internal static unsafe partial class ChildProcess
     /// <summary>
     /// Starts <paramref name="file"/> like <see cref="Run"/> (through the shell, so its ru_maxrss is its own) but
     /// returns as soon as it runs: the caller must end it with <see cref="WaitForExit"/> (after <see cref="Signal"/>,
-    /// for a server), or it stays a zombie.
+    /// for a server), or it stays a zombie. With <paramref name="environment"/> the child gets exactly that environment
+    /// instead of this process's.
     /// </summary>
-    public static RunningChild Start(string file, IReadOnlyList<string> arguments, string? stdoutPath = null, string? stderrPath = null)
+    public static RunningChild Start(
+        string file, IReadOnlyList<string> arguments, string? stdoutPath = null, string? stderrPath = null, IReadOnlyDictionary<string, string>? environment = null)
     {
         if (!Subreaper.Value)
         {
@@ -99,7 +101,7 @@ internal static unsafe partial class ChildProcess
         try
         {
             var started = Stopwatch.GetTimestamp();
-            var shell = Spawn("/bin/sh", ["-c", Trampoline, "sh", pidFile, file, .. arguments], stdoutPath, stderrPath);
+            var shell = Spawn("/bin/sh", ["-c", Trampoline, "sh", pidFile, file, .. arguments], stdoutPath, stderrPath, environment);
             var (shellStatus, _) = Reap(shell);
             if (shellStatus != 0 || !int.TryParse(File.ReadAllText(pidFile).Trim(), out var pid))
             {
@@ -163,7 +165,7 @@ internal static unsafe partial class ChildProcess
         return new ChildResult(exitCode, signal, wallMs, usage.CpuMs, usage.MaxRssKiB);
     }
 
-    private static int Spawn(string file, IReadOnlyList<string> arguments, string? stdoutPath, string? stderrPath)
+    private static int Spawn(string file, IReadOnlyList<string> arguments, string? stdoutPath, string? stderrPath, IReadOnlyDictionary<string, string>? environmentGiven = null)
     {
         var allocations = new List<nint>();
         byte* Utf8(string text)
@@ -178,7 +180,9 @@ internal static unsafe partial class ChildProcess
         var emptyMask = NativeMemory.AllocZeroed(OpaqueSize);
         var defaultSignals = NativeMemory.AllocZeroed(OpaqueSize);
         var argv = (byte**)NativeMemory.AllocZeroed((nuint)(arguments.Count + 2), (nuint)sizeof(byte*));
-        var environment = Environment.GetEnvironmentVariables().Cast<DictionaryEntry>().ToList();
+        var environment = environmentGiven is null
+            ? [.. Environment.GetEnvironmentVariables().Cast<DictionaryEntry>().Select(e => ((string)e.Key, (string?)e.Value ?? ""))]
+            : environmentGiven.Select(e => (e.Key, e.Value)).ToList();
         var envp = (byte**)NativeMemory.AllocZeroed((nuint)(environment.Count + 1), (nuint)sizeof(byte*));
         try
         {
@@ -205,7 +209,7 @@ internal static unsafe partial class ChildProcess
 
             for (var i = 0; i < environment.Count; i++)
             {
-                envp[i] = Utf8($"{environment[i].Key}={environment[i].Value}");
+                envp[i] = Utf8($"{environment[i].Item1}={environment[i].Item2}");
             }
 
             int pid;

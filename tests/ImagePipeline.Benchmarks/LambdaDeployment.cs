@@ -56,25 +56,35 @@ internal sealed class LambdaDeployment
     /// <summary>Starts <paramref name="bootstrap"/> as the <paramref name="stage"/> function under <paramref name="runtime"/>.</summary>
     public RunningChild Start(string bootstrap, string stage, FakeLambdaRuntimeApi runtime)
     {
-        // ChildProcess passes this process's environment on: set exactly what the CDK stack would.
-        foreach (var (name, value) in _emulators.EnvironmentVariables)
+        // Lambda's environment holds only what the function is configured with, as in the Functions tests' bootstrap:
+        // nothing of this machine's may leak in. (One that did: an AWS_CA_BUNDLE, which makes each SDK client parse the
+        // whole PEM bundle before its first request, ~35 ms charged to the first invocation that Lambda never pays.)
+        var environment = new Dictionary<string, string>(StringComparer.Ordinal);
+        foreach (var name in new[] { "PATH", "HOME", "TMPDIR" })
         {
-            Environment.SetEnvironmentVariable(name, value);
+            if (Environment.GetEnvironmentVariable(name) is { } value)
+            {
+                environment[name] = value;
+            }
         }
 
-        Environment.SetEnvironmentVariable("AWS_LAMBDA_RUNTIME_API", runtime.HostAndPort);
-        Environment.SetEnvironmentVariable(PipelineEnvironment.Handler, stage);
-        Environment.SetEnvironmentVariable(PipelineEnvironment.OriginalsBucket, _buckets.OriginalsBucket);
-        Environment.SetEnvironmentVariable(PipelineEnvironment.DerivedBucket, _buckets.DerivedBucket);
-        Environment.SetEnvironmentVariable(PipelineEnvironment.Table, _table);
-        Environment.SetEnvironmentVariable(PipelineEnvironment.CursorKey, CursorKey);
-        Environment.SetEnvironmentVariable(SignInEnvironment.Mode, SignInEnvironment.AnonymousMode);
-        Environment.SetEnvironmentVariable(PipelineEnvironment.ResizeQueueUrl, _queues.Resize.ToString());
-        Environment.SetEnvironmentVariable(PipelineEnvironment.ThumbnailQueueUrl, _queues.Thumbnail.ToString());
-        Environment.SetEnvironmentVariable("IMAGEPIPELINE_LIBVIPS", null);
-        Environment.SetEnvironmentVariable("MALLOC_ARENA_MAX", "2"); // as the stack sets it on every function
+        foreach (var (name, value) in _emulators.EnvironmentVariables)
+        {
+            environment[name] = value;
+        }
+
+        environment["AWS_LAMBDA_RUNTIME_API"] = runtime.HostAndPort;
+        environment[PipelineEnvironment.Handler] = stage;
+        environment[PipelineEnvironment.OriginalsBucket] = _buckets.OriginalsBucket;
+        environment[PipelineEnvironment.DerivedBucket] = _buckets.DerivedBucket;
+        environment[PipelineEnvironment.Table] = _table;
+        environment[PipelineEnvironment.CursorKey] = CursorKey;
+        environment[SignInEnvironment.Mode] = SignInEnvironment.AnonymousMode;
+        environment[PipelineEnvironment.ResizeQueueUrl] = _queues.Resize.ToString();
+        environment[PipelineEnvironment.ThumbnailQueueUrl] = _queues.Thumbnail.ToString();
+        environment["MALLOC_ARENA_MAX"] = "2"; // as the stack sets it on every function
         var sequence = Interlocked.Increment(ref _processes);
-        return ChildProcess.Start(bootstrap, [], Path.Combine(_logs, $"{sequence:D3}-{stage}.log"), Path.Combine(_logs, $"{sequence:D3}-{stage}.stderr.log"));
+        return ChildProcess.Start(bootstrap, [], Path.Combine(_logs, $"{sequence:D3}-{stage}.log"), Path.Combine(_logs, $"{sequence:D3}-{stage}.stderr.log"), environment);
     }
 
     /// <summary>
