@@ -165,7 +165,7 @@ internal static unsafe partial class ChildProcess
         return new ChildResult(exitCode, signal, wallMs, usage.CpuMs, usage.MaxRssKiB);
     }
 
-    private static int Spawn(string file, IReadOnlyList<string> arguments, string? stdoutPath, string? stderrPath, IReadOnlyDictionary<string, string>? environmentGiven = null)
+    private static int Spawn(string file, IReadOnlyList<string> arguments, string? stdoutPath, string? stderrPath, IReadOnlyDictionary<string, string>? environment = null)
     {
         var allocations = new List<nint>();
         byte* Utf8(string text)
@@ -180,10 +180,10 @@ internal static unsafe partial class ChildProcess
         var emptyMask = NativeMemory.AllocZeroed(OpaqueSize);
         var defaultSignals = NativeMemory.AllocZeroed(OpaqueSize);
         var argv = (byte**)NativeMemory.AllocZeroed((nuint)(arguments.Count + 2), (nuint)sizeof(byte*));
-        var environment = environmentGiven is null
-            ? [.. Environment.GetEnvironmentVariables().Cast<DictionaryEntry>().Select(e => ((string)e.Key, (string?)e.Value ?? ""))]
-            : environmentGiven.Select(e => (e.Key, e.Value)).ToList();
-        var envp = (byte**)NativeMemory.AllocZeroed((nuint)(environment.Count + 1), (nuint)sizeof(byte*));
+        List<string> variables = environment is null
+            ? [.. Environment.GetEnvironmentVariables().Cast<DictionaryEntry>().Select(e => $"{e.Key}={e.Value}")]
+            : [.. environment.Select(e => $"{e.Key}={e.Value}")];
+        var envp = (byte**)NativeMemory.AllocZeroed((nuint)(variables.Count + 1), (nuint)sizeof(byte*));
         try
         {
             Check(PosixSpawnFileActionsInit(fileActions), "posix_spawn_file_actions_init");
@@ -207,9 +207,9 @@ internal static unsafe partial class ChildProcess
                 argv[i + 1] = Utf8(arguments[i]);
             }
 
-            for (var i = 0; i < environment.Count; i++)
+            for (var i = 0; i < variables.Count; i++)
             {
-                envp[i] = Utf8($"{environment[i].Item1}={environment[i].Item2}");
+                envp[i] = Utf8(variables[i]);
             }
 
             int pid;
