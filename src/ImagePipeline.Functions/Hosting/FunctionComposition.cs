@@ -38,7 +38,6 @@ internal static class FunctionComposition
 
     private static (IFunctionHandler Handler, Primer[] Primers) Compose(FunctionSettings settings, JsonLogger log, MetricsWriter metrics, TimeProvider clock)
     {
-
         var store = new S3ObjectStore(
             AwsClients.CreateS3(settings.S3PathStyle),
             new S3StoreOptions { OriginalsBucket = settings.OriginalsBucket, DerivedBucket = settings.DerivedBucket },
