@@ -56,24 +56,8 @@ internal sealed class LambdaDeployment
     /// <summary>Starts <paramref name="bootstrap"/> as the <paramref name="stage"/> function under <paramref name="runtime"/>.</summary>
     public RunningChild Start(string bootstrap, string stage, FakeLambdaRuntimeApi runtime)
     {
-        // Lambda's environment holds only what the function is configured with, as in the Functions tests' bootstrap:
-        // nothing of this machine's may leak in. (One that did: an AWS_CA_BUNDLE, which makes each SDK client parse the
-        // whole PEM bundle before its first request, ~35 ms charged to the first invocation that Lambda never pays.)
-        var environment = new Dictionary<string, string>(StringComparer.Ordinal);
-        foreach (var name in new[] { "PATH", "HOME", "TMPDIR" })
-        {
-            if (Environment.GetEnvironmentVariable(name) is { } value)
-            {
-                environment[name] = value;
-            }
-        }
-
-        foreach (var (name, value) in _emulators.EnvironmentVariables)
-        {
-            environment[name] = value;
-        }
-
-        environment["AWS_LAMBDA_RUNTIME_API"] = runtime.HostAndPort;
+        // Only what the CDK stack would set: FunctionEnvironment keeps this machine's own variables out.
+        var environment = new Dictionary<string, string>(_emulators.EnvironmentVariables, StringComparer.Ordinal);
         environment[PipelineEnvironment.Handler] = stage;
         environment[PipelineEnvironment.OriginalsBucket] = _buckets.OriginalsBucket;
         environment[PipelineEnvironment.DerivedBucket] = _buckets.DerivedBucket;
@@ -84,7 +68,8 @@ internal sealed class LambdaDeployment
         environment[PipelineEnvironment.ThumbnailQueueUrl] = _queues.Thumbnail.ToString();
         environment["MALLOC_ARENA_MAX"] = "2"; // as the stack sets it on every function
         var sequence = Interlocked.Increment(ref _processes);
-        return ChildProcess.Start(bootstrap, [], Path.Combine(_logs, $"{sequence:D3}-{stage}.log"), Path.Combine(_logs, $"{sequence:D3}-{stage}.stderr.log"), environment);
+        return ChildProcess.Start(
+            bootstrap, [], Path.Combine(_logs, $"{sequence:D3}-{stage}.log"), Path.Combine(_logs, $"{sequence:D3}-{stage}.stderr.log"), runtime.FunctionEnvironment(environment));
     }
 
     /// <summary>

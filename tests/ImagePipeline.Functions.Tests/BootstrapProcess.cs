@@ -74,19 +74,8 @@ internal sealed class BootstrapProcess : IAsyncDisposable
             }
         }
 
-        // Lambda's environment holds only what the function is configured with: nothing of the developer's shell
-        // (an IMAGEPIPELINE_LIBVIPS, AWS_PROFILE or AWS_ENDPOINT_URL) may leak in.
         start.Environment.Clear();
-        foreach (var name in new[] { "PATH", "HOME", "TMPDIR" })
-        {
-            if (Environment.GetEnvironmentVariable(name) is { } value)
-            {
-                start.Environment[name] = value;
-            }
-        }
-
-        start.Environment["AWS_LAMBDA_RUNTIME_API"] = runtime.HostAndPort;
-        foreach (var (name, value) in environment)
+        foreach (var (name, value) in runtime.FunctionEnvironment(environment))
         {
             start.Environment[name] = value;
         }
